@@ -1,0 +1,1 @@
+"""Handle auction bot: the core (domain, storage, scheduling, service) and its composition root."""

@@ -1,0 +1,75 @@
+"""Close-time reminders on APScheduler 3. The database's end time is the truth; the
+scheduler only reminds the service to look. Nothing is stored in APScheduler itself:
+the jobs are rebuilt from the open auctions at every start."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+
+CloseJob = Callable[[int], Awaitable[object]]
+
+
+class Reminders(Protocol):
+    """What the service needs from a scheduler."""
+
+    def remind_close(self, auction_id: int, at: datetime, job: CloseJob) -> None: ...
+
+    def forget(self, auction_id: int) -> None: ...
+
+
+def job_id(auction_id: int) -> str:
+    return f"auction-close:{auction_id}"
+
+
+class CloseScheduler:
+    """One date job per open auction, keyed by the auction, moved when the end moves."""
+
+    def __init__(self, scheduler: AsyncIOScheduler | None = None) -> None:
+        # Built lazily in start(): APScheduler's asyncio scheduler needs a running loop.
+        self._scheduler = scheduler
+
+    def start(self) -> None:
+        if self._scheduler is None:
+            self._scheduler = AsyncIOScheduler(timezone="UTC")
+        if not self._scheduler.running:
+            self._scheduler.start()
+
+    def shutdown(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    @property
+    def _running(self) -> AsyncIOScheduler:
+        if self._scheduler is None or not self._scheduler.running:
+            raise RuntimeError("CloseScheduler.start() must be called first")
+        return self._scheduler
+
+    def remind_close(self, auction_id: int, at: datetime, job: CloseJob) -> None:
+        self._running.add_job(
+            job,
+            trigger="date",
+            run_date=at,
+            args=[auction_id],
+            id=job_id(auction_id),
+            replace_existing=True,
+            # A close must run late rather than never (the default grace is 1 s).
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+        )
+
+    def forget(self, auction_id: int) -> None:
+        scheduler = self._running
+        if scheduler.get_job(job_id(auction_id)) is not None:
+            scheduler.remove_job(job_id(auction_id))
+
+    def next_run(self, auction_id: int) -> datetime | None:
+        job = self._running.get_job(job_id(auction_id))
+        return None if job is None else job.next_run_time

@@ -1,0 +1,1 @@
+"""SQLite storage through aiosqlite: the connection, migrations and repositories."""
