@@ -34,20 +34,25 @@ class CloseScheduler:
     def __init__(self, scheduler: AsyncIOScheduler | None = None) -> None:
         # Built lazily in start(): APScheduler's asyncio scheduler needs a running loop.
         self._scheduler = scheduler
+        self._stopped = False
 
     def start(self) -> None:
         if self._scheduler is None:
             self._scheduler = AsyncIOScheduler(timezone="UTC")
         if not self._scheduler.running:
             self._scheduler.start()
+            self._stopped = False
 
     def shutdown(self) -> None:
-        if self._scheduler is not None and self._scheduler.running:
+        """Stop reminding. Idempotent: the asyncio scheduler only finishes stopping on the
+        loop's next turn, so ``running`` alone cannot tell a second call apart."""
+        if self._scheduler is not None and self._scheduler.running and not self._stopped:
+            self._stopped = True
             self._scheduler.shutdown(wait=False)
 
     @property
     def _running(self) -> AsyncIOScheduler:
-        if self._scheduler is None or not self._scheduler.running:
+        if self._scheduler is None or not self._scheduler.running or self._stopped:
             raise RuntimeError("CloseScheduler.start() must be called first")
         return self._scheduler
 

@@ -41,7 +41,7 @@ from bot.domain.handles import HandlePolicy, handle_key, normalise
 from bot.domain.money import Currency, IncrementRule
 from bot.domain.text import quote
 from bot.scheduling import Reminders
-from bot.storage import auctions, audit, outbox, registry
+from bot.storage import auctions, audit, outbox, preferences, registry
 from bot.storage.database import Database
 from bot.storage.outbox import MessageKind
 from bot.views import AuctionView, BidReceipt, BidView, VoidReceipt
@@ -372,6 +372,26 @@ class AuctionService:
     async def place_bid(
         self, guild_id: int, actor: Actor, handle: str, amount: int, maximum: int | None = None
     ) -> BidReceipt:
+        """Bid on the handle's open auction (``/bid``)."""
+        return await self._bid(
+            actor, amount, maximum, lambda conn: self._open_auction(conn, guild_id, handle)
+        )
+
+    async def place_bid_on(
+        self, guild_id: int, actor: Actor, auction_id: int, amount: int, maximum: int | None = None
+    ) -> BidReceipt:
+        """Bid on one auction by id (a post's buttons): never on a later relisting of the handle."""
+        return await self._bid(
+            actor, amount, maximum, lambda conn: self._open_by_id(conn, guild_id, auction_id)
+        )
+
+    async def _bid(
+        self,
+        actor: Actor,
+        amount: int,
+        maximum: int | None,
+        find: Callable[[sqlite3.Connection], Auction],
+    ) -> BidReceipt:
         self.access.require_bidder(actor)
         # Refuse malformed amounts before touching the database.
         check_bid_amounts(self.settings.currency, amount, maximum)
@@ -379,7 +399,7 @@ class AuctionService:
 
         def op(conn: sqlite3.Connection) -> tuple[BidReceipt, _Written]:
             now = self._clock.now()
-            auction = self._open_auction(conn, guild_id, handle)
+            auction = find(conn)
             decision = decide_bid(
                 auction,
                 currency=self.settings.currency,
@@ -524,31 +544,43 @@ class AuctionService:
 
         return AuctionView.of(await self._db.read(op), viewer_id)
 
-    async def get_by_id(self, auction_id: int, viewer_id: int | None = None) -> AuctionView:
-        def op(conn: sqlite3.Connection) -> Auction:
-            try:
-                return auctions.get(conn, auction_id)
-            except LookupError:
-                raise AuctionNotFound("That auction no longer exists.") from None
-
-        return AuctionView.of(await self._db.read(op), viewer_id)
+    async def get_by_id(
+        self, auction_id: int, viewer_id: int | None = None, *, guild_id: int | None = None
+    ) -> AuctionView:
+        """One auction by id; with ``guild_id``, only if it belongs to that guild."""
+        found = await self._db.read(lambda conn: self._by_id(conn, guild_id, auction_id))
+        return AuctionView.of(found, viewer_id)
 
     async def list_open(self, guild_id: int, viewer_id: int | None = None) -> list[AuctionView]:
         """Open auctions, soonest ending first."""
         found = await self._db.read(lambda conn: auctions.list_open(conn, guild_id))
         return [AuctionView.of(a, viewer_id) for a in found]
 
+    async def open_auction_ids(self) -> list[int]:
+        """Every guild's open auctions (for the bot's own upkeep, not for members)."""
+        return [a.id for a in await self._db.read(auctions.list_open)]
+
     async def bid_history(
-        self, guild_id: int, handle: str, *, limit: int = 10, include_voided: bool = True
+        self,
+        guild_id: int,
+        handle: str | None = None,
+        *,
+        auction_id: int | None = None,
+        limit: int = 10,
     ) -> list[BidView]:
-        """The auction's most recent bids, newest first (amounts only, never maximums)."""
+        """An auction's most recent bids, newest first, voided ones marked (amounts only, never
+        maximums). The auction is the handle's latest, or the one with ``auction_id``."""
 
         def op(conn: sqlite3.Connection) -> list[BidView]:
-            auction = auctions.find_latest(conn, guild_id, handle_key(handle))
-            if auction is None:
-                raise self._not_found(handle)
-            stored = auctions.bids(conn, auction.id, newest_first=True, limit=limit)
-            return [BidView.of(b) for b in stored if include_voided or not b.voided]
+            found: Auction | None
+            if auction_id is not None:
+                found = self._by_id(conn, guild_id, auction_id)
+            else:
+                found = auctions.find_latest(conn, guild_id, handle_key(handle or ""))
+            if found is None:
+                raise self._not_found(handle or "")
+            stored = auctions.bids(conn, found.id, newest_first=True, limit=limit)
+            return [BidView.of(b) for b in stored]
 
         return await self._db.read(op)
 
@@ -557,6 +589,24 @@ class AuctionService:
         await self._db.write(
             lambda conn: auctions.set_post(conn, auction_id, channel_id, message_id)
         )
+
+    # -- members and the bot's own state ---------------------------------------------------
+
+    async def set_outbid_dms(self, guild_id: int, actor: Actor, enabled: bool) -> None:
+        """A member turns the DM they get when outbid on or off."""
+        await self._db.write(
+            lambda conn: preferences.set_outbid_dms(conn, guild_id, actor.user_id, enabled)
+        )
+
+    async def wants_outbid_dms(self, guild_id: int, user_id: int) -> bool:
+        return await self._db.read(lambda conn: preferences.outbid_dms(conn, guild_id, user_id))
+
+    async def remembered(self, key: str) -> str | None:
+        return await self._db.read(lambda conn: preferences.get_state(conn, key))
+
+    async def remember(self, key: str, value: str) -> None:
+        now = self._clock.now()
+        await self._db.write(lambda conn: preferences.set_state(conn, key, value, now))
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -570,6 +620,21 @@ class AuctionService:
         auction = auctions.find_latest(conn, guild_id, handle_key(handle))
         if auction is None:
             raise self._not_found(handle)
+        return self._require_open(auction)
+
+    def _by_id(self, conn: sqlite3.Connection, guild_id: int | None, auction_id: int) -> Auction:
+        try:
+            auction: Auction | None = auctions.get(conn, auction_id)
+        except LookupError:
+            auction = None
+        if auction is None or (guild_id is not None and auction.guild_id != guild_id):
+            raise AuctionNotFound("That auction no longer exists.")
+        return auction
+
+    def _open_by_id(self, conn: sqlite3.Connection, guild_id: int, auction_id: int) -> Auction:
+        return self._require_open(self._by_id(conn, guild_id, auction_id))
+
+    def _require_open(self, auction: Auction) -> Auction:
         if not auction.is_open:
             verb = "was cancelled" if auction.status is Status.CANCELLED else "has closed"
             raise AuctionNotOpen(f"The auction for {auction.handle} {verb}.")

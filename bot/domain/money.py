@@ -36,6 +36,15 @@ class Currency:
             )
         return amount
 
+    def parse(self, text: str, what: str = "amount") -> int:
+        """Read an amount typed as text (``1250``, ``1,250``, ``1 250``) and check its range."""
+        digits = text.strip().replace(",", "").replace("_", "").replace(" ", "")
+        if not digits.isdigit() or not digits.isascii() or len(digits) > 18:
+            raise InvalidAmount(
+                f"`{quote(text)}` is not a whole number: type the {what} in digits, like 1250."
+            )
+        return self.check(int(digits), what)
+
 
 @dataclass(frozen=True, slots=True)
 class IncrementRule:

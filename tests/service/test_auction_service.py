@@ -436,3 +436,19 @@ async def test_database_refuses_a_second_open_auction_even_if_a_check_is_skipped
     await db.write(lambda c: c.execute(insert))
     with pytest.raises(sqlite3.IntegrityError):
         await db.write(lambda c: c.execute(insert))
+
+
+async def test_outbid_dms_can_be_turned_off_and_on(service: AuctionService) -> None:
+    assert await service.wants_outbid_dms(GUILD, ALICE.user_id)
+    await service.set_outbid_dms(GUILD, ALICE, enabled=False)
+    assert not await service.wants_outbid_dms(GUILD, ALICE.user_id)
+    assert await service.wants_outbid_dms(OTHER_GUILD, ALICE.user_id)
+    await service.set_outbid_dms(GUILD, ALICE, enabled=True)
+    assert await service.wants_outbid_dms(GUILD, ALICE.user_id)
+
+
+async def test_remembered_state(service: AuctionService) -> None:
+    assert await service.remembered("k") is None
+    await service.remember("k", "v1")
+    await service.remember("k", "v2")
+    assert await service.remembered("k") == "v2"

@@ -1,0 +1,107 @@
+"""The discord.py ``Bot`` subclass: receives everything built by ``bot.__main__`` and wires the
+Discord side (cogs, persistent buttons, command sync) around the auction service."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Literal
+
+import discord
+from discord.ext import commands
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.scheduling import CloseScheduler
+from bot.service import AuctionService
+from bot.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.errors", "cogs.announcements", "cogs.auctions", "cogs.bids")
+SyncMode = Literal["auto", "force", "only"]
+
+
+class AuctionBot(commands.Bot):
+    def __init__(
+        self,
+        *,
+        config: Config,
+        db: Database,
+        service: AuctionService,
+        scheduler: CloseScheduler,
+        clock: Clock,
+        sync_mode: SyncMode = "auto",
+    ) -> None:
+        # Interactions carry the member and their roles, so no privileged intents are needed.
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            # Nothing the bot sends pings anyone unless a message says so explicitly.
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.config = config
+        self.db = db
+        self.service = service
+        self.scheduler = scheduler
+        self.clock = clock
+        self.sync_mode: SyncMode = sync_mode
+
+    async def setup_hook(self) -> None:
+        if self.sync_mode == "only":
+            for extension in EXTENSIONS:
+                await self.load_extension(extension)
+            await self.sync_commands(force=True)
+            return
+        # APScheduler's asyncio scheduler needs the running loop, which exists only now.
+        self.scheduler.start()
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands(force=self.sync_mode == "force")
+        overdue = await self.service.resume()
+        log.info("ready to take bids (%d auction(s) closed on start-up as overdue)", overdue)
+
+    # -- command sync ---------------------------------------------------------------------
+
+    def _fingerprint(self, guild: discord.abc.Snowflake | None) -> str:
+        payload = sorted(
+            (command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)),
+            key=lambda c: str(c["name"]),
+        )
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    async def sync_commands(self, *, force: bool = False) -> list[str]:
+        """Sync to the configured guilds (instant), else globally; skip a scope whose command
+        set has not changed since its last sync. Returns the scopes synced."""
+        guild_ids = self.config.discord.guild_ids
+        scopes: list[discord.Object | None] = (
+            [discord.Object(id=g) for g in guild_ids] if guild_ids else [None]
+        )
+        synced = []
+        for guild in scopes:
+            if guild is not None:
+                self.tree.copy_global_to(guild=guild)
+            name = "global" if guild is None else f"guild:{guild.id}"
+            key = f"command-sync:{name}"
+            fingerprint = self._fingerprint(guild)
+            if not force and await self.service.remembered(key) == fingerprint:
+                log.info("commands unchanged since the last sync to %s; not syncing", name)
+                continue
+            commands_synced = await self.tree.sync(guild=guild)
+            await self.service.remember(key, fingerprint)
+            synced.append(name)
+            log.info("synced %d command(s) to %s", len(commands_synced), name)
+        return synced
+
+    async def on_ready(self) -> None:
+        user = self.user
+        log.info("logged in as %s (%s) in %d server(s)", user, user and user.id, len(self.guilds))
+
+    async def close(self) -> None:
+        log.info("shutting down")
+        await super().close()  # unloads the cogs: the outbox dispatcher and post editor stop
+        self.scheduler.shutdown()

@@ -1,0 +1,248 @@
+"""Everything the bot says on its own: the outbox's messages (auction posts, outbid and winner
+DMs, results, audit copies) and the live post's coalesced edits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.client import AuctionBot
+from bot.delivery import OutboxDispatcher, PermanentDeliveryError
+from bot.domain.auction import Outcome
+from bot.storage.outbox import MessageKind, OutboxMessage
+from bot.views import AuctionView
+from cogs import rendering
+from cogs.buttons import post_buttons
+
+log = logging.getLogger(__name__)
+
+# Discord error codes this cog reacts to.
+UNKNOWN_MESSAGE = 10008
+UNKNOWN_CHANNEL = 10003
+CANNOT_DM = 50007
+MISSING_ACCESS = 50001
+OLD_MESSAGE_EDIT_LIMIT = 30046
+
+
+class PostEditor:
+    """Keeps each auction's post current with at most one edit per ``interval`` per auction.
+
+    Every change marks the auction dirty; one task per dirty auction waits out the interval
+    and then renders the state as it is at that moment, so a burst of bids costs one edit and
+    the latest state always lands. A post Discord will no longer edit (deleted, or error
+    30046 on old messages) is replaced by a fresh copy.
+    """
+
+    def __init__(self, bot: AuctionBot, interval: float) -> None:
+        self.bot = bot
+        self.interval = interval
+        self.edits = 0  # for logs and tests
+        self._dirty: set[int] = set()
+        self._last_edit: dict[int, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def changed(self, auction_id: int) -> None:
+        if auction_id in self._dirty:
+            return  # an edit is already on its way and will render the latest state
+        self._dirty.add(auction_id)
+        task = asyncio.create_task(self._edit_soon(auction_id), name=f"post-edit:{auction_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _edit_soon(self, auction_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        wait = self._last_edit.get(auction_id, float("-inf")) + self.interval - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        # From here on a new change schedules another edit, after this one's interval.
+        self._dirty.discard(auction_id)
+        self._last_edit[auction_id] = loop.time()
+        try:
+            await self.refresh(auction_id)
+        except Exception:
+            log.exception("could not update the post of auction %s", auction_id)
+
+    async def refresh(self, auction_id: int) -> None:
+        view = await self.bot.service.get_by_id(auction_id)
+        if not view.is_open:
+            self._last_edit.pop(auction_id, None)
+        if view.message_id is None or view.channel_id is None:
+            return  # not posted yet: the post will show the state as it is when it goes out
+        channel = _channel(self.bot, view.channel_id)
+        currency = self.bot.config.auctions.currency
+        try:
+            await channel.get_partial_message(view.message_id).edit(
+                embed=rendering.auction_embed(view, currency), view=post_buttons(view)
+            )
+            self.edits += 1
+        except discord.HTTPException as exc:
+            if exc.code not in {UNKNOWN_MESSAGE, OLD_MESSAGE_EDIT_LIMIT} and exc.status != 404:
+                raise
+            log.warning(
+                "post of auction %s can't be edited (%s); posting a fresh copy", view.id, exc.code
+            )
+            message = await channel.send(
+                embed=rendering.auction_embed(view, currency), view=post_buttons(view)
+            )
+            await self.bot.service.record_post(view.id, channel.id, message.id)
+
+
+def _channel(bot: AuctionBot, channel_id: int) -> discord.PartialMessageable:
+    """A channel to send to or edit in, without a fetch: Discord's answer tells if it is gone."""
+    return bot.get_partial_messageable(channel_id)
+
+
+class Announcements(commands.Cog):
+    """Implements the outbox's ``Sender``: one method per kind of message."""
+
+    def __init__(self, bot: AuctionBot) -> None:
+        self.bot = bot
+        self.currency = bot.config.auctions.currency
+        interval = bot.config.discord.post_edit_interval.total_seconds()
+        self.posts = PostEditor(bot, interval)
+        self.dispatcher = OutboxDispatcher(
+            bot.db, self, clock=bot.clock, settings=bot.config.outbox
+        )
+        self._refresh_task: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        self.bot.service.on_change(self.posts.changed)
+        self.bot.service.on_outbox(self.dispatcher.wake)
+        self.dispatcher.start()
+        self._refresh_task = asyncio.create_task(self._refresh_open_posts())
+
+    async def cog_unload(self) -> None:
+        await self.dispatcher.stop()
+        await self.posts.stop()
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
+
+    async def _refresh_open_posts(self) -> None:
+        """After a restart, bring every open auction's post up to date once (an edit that was
+        waiting when the bot stopped is not lost)."""
+        for auction_id in await self.bot.service.open_auction_ids():
+            self.posts.changed(auction_id)
+
+    # -- the Sender interface ----------------------------------------------------------------
+
+    async def deliver(self, message: OutboxMessage) -> None:
+        # Only REST is used here (no cache), so delivery need not wait for the gateway.
+        handler = {
+            MessageKind.AUCTION_OPENED: self._post_auction,
+            MessageKind.OUTBID: self._dm_outbid,
+            MessageKind.AUCTION_CLOSED: self._announce_result,
+            MessageKind.WINNER_NOTICE: self._dm_winner,
+            MessageKind.AUCTION_CANCELLED: self._announce_cancellation,
+            MessageKind.MODERATOR_ACTION: self._copy_to_audit,
+        }[message.kind]
+        try:
+            await handler(message)
+        except discord.Forbidden as exc:
+            raise PermanentDeliveryError(str(exc)) from exc
+        except discord.NotFound as exc:
+            raise PermanentDeliveryError(str(exc)) from exc
+        log.info("announced %s for auction %s", message.kind.value, message.auction_id)
+
+    @staticmethod
+    def _nonce(message: OutboxMessage) -> str:
+        # Discord drops a second message with the same nonce (enforce_nonce), so a
+        # redelivery after a crash between sending and marking delivered is not doubled.
+        return f"outbox-{message.id}"
+
+    async def _auction(self, message: OutboxMessage) -> AuctionView:
+        assert message.auction_id is not None
+        return await self.bot.service.get_by_id(message.auction_id)
+
+    async def _post_auction(self, message: OutboxMessage) -> None:
+        view = await self._auction(message)
+        if view.message_id is not None:
+            return  # already posted (an earlier delivery got this far)
+        channel_id = view.channel_id or self.bot.config.discord.auction_channel_id
+        if channel_id is None:
+            raise PermanentDeliveryError(f"auction {view.id} has no channel to be posted in")
+        channel = _channel(self.bot, channel_id)
+        posted = await channel.send(
+            embed=rendering.auction_embed(view, self.currency),
+            view=post_buttons(view),
+            nonce=self._nonce(message),
+        )
+        await self.bot.service.record_post(view.id, posted.channel.id, posted.id)
+
+    async def _dm_outbid(self, message: OutboxMessage) -> None:
+        user_id = int(message.payload["user_id"])
+        if not await self.bot.service.wants_outbid_dms(message.guild_id, user_id):
+            return
+        view = await self._auction(message)
+        if not view.is_open or view.leader_id == user_id:
+            return  # the news is stale: they lead again, or it is over
+        link = None
+        if view.channel_id and view.message_id:
+            link = (
+                f"https://discord.com/channels/{view.guild_id}/{view.channel_id}/{view.message_id}"
+            )
+        await self._dm(user_id, rendering.outbid_dm(view, self.currency, link), message)
+
+    async def _dm_winner(self, message: OutboxMessage) -> None:
+        view = await self._auction(message)
+        if view.winner_id is None:
+            return
+        guild = self.bot.get_guild(view.guild_id)
+        text = rendering.winner_dm(view, self.currency, guild.name if guild else None)
+        await self._dm(view.winner_id, text, message)
+
+    async def _dm(self, user_id: int, text: str, message: OutboxMessage) -> None:
+        channel = await self.bot.create_dm(discord.Object(id=user_id))
+        try:
+            await channel.send(text, nonce=self._nonce(message))
+        except discord.HTTPException as exc:
+            if exc.code == CANNOT_DM:
+                raise PermanentDeliveryError(f"member {user_id} does not accept DMs") from exc
+            raise
+
+    async def _announce_result(self, message: OutboxMessage) -> None:
+        view = await self._auction(message)
+        if view.channel_id is None:
+            return
+        channel = _channel(self.bot, view.channel_id)
+        winner = view.winner_id if view.outcome is Outcome.SOLD else None
+        await channel.send(
+            rendering.closed_announcement(view, self.currency),
+            # Pings the winner and nobody else.
+            allowed_mentions=discord.AllowedMentions(
+                everyone=False, roles=False, users=[discord.Object(id=winner)] if winner else False
+            ),
+            nonce=self._nonce(message),
+        )
+        self.posts.changed(view.id)
+
+    async def _announce_cancellation(self, message: OutboxMessage) -> None:
+        view = await self._auction(message)
+        if view.channel_id is None:
+            return
+        channel = _channel(self.bot, view.channel_id)
+        reason = str(message.payload.get("reason", ""))
+        await channel.send(
+            rendering.cancelled_announcement(view, reason), nonce=self._nonce(message)
+        )
+        self.posts.changed(view.id)
+
+    async def _copy_to_audit(self, message: OutboxMessage) -> None:
+        channel_id = self.bot.config.discord.audit_channel_id
+        if channel_id is None:
+            return
+        channel = _channel(self.bot, channel_id)
+        payload: dict[str, Any] = message.payload
+        await channel.send(rendering.audit_line(payload), nonce=self._nonce(message))
+
+
+async def setup(bot: AuctionBot) -> None:
+    await bot.add_cog(Announcements(bot))

@@ -1,0 +1,214 @@
+"""The auction post's buttons and the bid dialog. The buttons are ``DynamicItem``s: their
+custom ids carry the auction id (and the quick bid's offered amount), so they keep working
+after a restart; everything else is read from the database when clicked."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import discord
+
+from bot.domain.errors import BidTooLow
+from bot.domain.money import Currency
+from bot.views import AuctionView
+from cogs import rendering
+from cogs.common import Reply, actor_of, answer, bot_of, guild_id_of, report_error, send
+
+log = logging.getLogger(__name__)
+
+LATEST_BIDS_SHOWN = 5
+
+
+class QuickBidButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"auction:(?P<id>[0-9]{1,20}):quick:(?P<amount>[0-9]{1,20})",
+):
+    """ "Bid 1,250": places exactly the amount on its label, the minimum when it was drawn."""
+
+    def __init__(self, auction_id: int, amount: int, *, disabled: bool = False) -> None:
+        self.auction_id = auction_id
+        self.amount = amount
+        super().__init__(
+            discord.ui.Button(
+                label=f"Bid {amount:,}",
+                style=discord.ButtonStyle.success,
+                custom_id=f"auction:{auction_id}:quick:{amount}",
+                disabled=disabled,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> QuickBidButton:
+        return cls(int(match["id"]), int(match["amount"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await answer(interaction, self._bid(interaction))
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+    async def _bid(self, interaction: discord.Interaction[Any]) -> Reply:
+        bot = bot_of(interaction)
+        try:
+            receipt = await bot.service.place_bid_on(
+                guild_id_of(interaction), actor_of(interaction), self.auction_id, self.amount
+            )
+        except BidTooLow as exc:
+            # The label was drawn before someone else bid: say so rather than bid more.
+            if exc.minimum is None:
+                raise
+            currency = bot.config.auctions.currency
+            return Reply(
+                content=(
+                    f"Someone bid first: the minimum bid is now {currency.format(exc.minimum)}. "
+                    "Use the post's updated button, Bid..., or /bid."
+                )
+            )
+        return Reply(content=rendering.bid_reply(receipt, bot.config.auctions.currency))
+
+
+class BidDialogButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"auction:(?P<id>[0-9]{1,20}):bid",
+):
+    """ "Bid...": opens a dialog asking for an amount and an optional secret maximum."""
+
+    def __init__(self, auction_id: int, *, disabled: bool = False) -> None:
+        self.auction_id = auction_id
+        super().__init__(
+            discord.ui.Button(
+                label="Bid...",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"auction:{auction_id}:bid",
+                disabled=disabled,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> BidDialogButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            bot = bot_of(interaction)
+            # A modal must be the first response, so this read has to be quick (it is local).
+            view = await bot.service.get_by_id(
+                self.auction_id, interaction.user.id, guild_id=guild_id_of(interaction)
+            )
+            if not view.is_open:
+                await send(
+                    interaction,
+                    Reply(content=f"The auction for {rendering.handle_text(view)} has closed."),
+                )
+                return
+            await interaction.response.send_modal(BidModal(view, bot.config.auctions.currency))
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+
+class InfoButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"auction:(?P<id>[0-9]{1,20}):info",
+):
+    def __init__(self, auction_id: int) -> None:
+        self.auction_id = auction_id
+        super().__init__(
+            discord.ui.Button(
+                label="Info",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"auction:{auction_id}:info",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> InfoButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await answer(interaction, info_reply(interaction, self.auction_id))
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+
+async def info_reply(interaction: discord.Interaction[Any], auction_id: int) -> Reply:
+    bot = bot_of(interaction)
+    guild_id = guild_id_of(interaction)
+    view = await bot.service.get_by_id(auction_id, interaction.user.id, guild_id=guild_id)
+    bids = await bot.service.bid_history(
+        guild_id, view.handle.key, limit=LATEST_BIDS_SHOWN, auction_id=auction_id
+    )
+    return Reply(embed=rendering.info_embed(view, bids, bot.config.auctions.currency))
+
+
+class BidModal(discord.ui.Modal):
+    def __init__(self, view: AuctionView, currency: Currency) -> None:
+        title = f"Bid on @{view.handle.display}"
+        super().__init__(
+            title=title if len(title) <= 45 else title[:44] + "…",
+            timeout=600,
+            custom_id=f"auction:{view.id}:modal",
+        )
+        self.auction_id = view.id
+        self.currency = currency
+        self.amount: discord.ui.TextInput[BidModal] = discord.ui.TextInput(
+            label=f"Your bid ({currency.name})"[:45],
+            custom_id="amount",
+            placeholder=f"at least {view.minimum_bid:,}",
+            max_length=24,
+        )
+        self.maximum: discord.ui.TextInput[BidModal] = discord.ui.TextInput(
+            label="Secret maximum (optional)",
+            custom_id="maximum",
+            placeholder="the bot bids for you up to this amount",
+            required=False,
+            max_length=24,
+        )
+        self.add_item(self.amount)
+        self.add_item(self.maximum)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await answer(interaction, self._bid(interaction))
+
+    async def _bid(self, interaction: discord.Interaction[Any]) -> Reply:
+        bot = bot_of(interaction)
+        amount = self.currency.parse(self.amount.value, "bid")
+        maximum = (
+            self.currency.parse(self.maximum.value, "maximum")
+            if self.maximum.value.strip()
+            else None
+        )
+        receipt = await bot.service.place_bid_on(
+            guild_id_of(interaction), actor_of(interaction), self.auction_id, amount, maximum
+        )
+        return Reply(content=rendering.bid_reply(receipt, self.currency))
+
+    async def on_error(  # type: ignore[override]  # Modal.on_error takes no item
+        self, interaction: discord.Interaction[Any], error: Exception
+    ) -> None:
+        await report_error(interaction, error)
+
+
+def post_buttons(view: AuctionView) -> discord.ui.View:
+    """The buttons under an auction post: live while open, disabled once closed."""
+    buttons = discord.ui.View(timeout=None)
+    closed = not view.is_open
+    buttons.add_item(QuickBidButton(view.id, view.minimum_bid, disabled=closed))
+    buttons.add_item(BidDialogButton(view.id, disabled=closed))
+    buttons.add_item(InfoButton(view.id))
+    return buttons
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    QuickBidButton,
+    BidDialogButton,
+    InfoButton,
+)

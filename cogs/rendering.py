@@ -1,0 +1,192 @@
+"""Everything the bot shows, built from the service's views. No decisions are made here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import discord
+
+from bot.domain.auction import Effect, Outcome, Status
+from bot.domain.money import Currency
+from bot.views import AuctionView, BidReceipt, BidView
+
+COLOUR_OPEN = discord.Colour.gold()
+COLOUR_SOLD = discord.Colour.green()
+COLOUR_ENDED = discord.Colour.dark_grey()
+LIST_PAGE_SIZE = 10
+
+
+def safe(text: str) -> str:
+    """User- or moderator-supplied text, shown literally: no markdown, no mentions."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def handle_text(view: AuctionView) -> str:
+    return f"@{safe(view.handle.display)}"
+
+
+def mention(user_id: int | None) -> str:
+    return "nobody yet" if user_id is None else f"<@{user_id}>"
+
+
+def when(moment: datetime) -> str:
+    """A Discord timestamp: relative, then absolute, rendered in each reader's time zone."""
+    return f"{discord.utils.format_dt(moment, 'R')} ({discord.utils.format_dt(moment, 'f')})"
+
+
+def outcome_text(view: AuctionView, currency: Currency) -> str:
+    price = currency.format(view.price) if view.price is not None else ""
+    match view.outcome:
+        case Outcome.SOLD:
+            return f"Sold to {mention(view.leader_id)} for **{price}**."
+        case Outcome.RESERVE_NOT_MET:
+            return f"Reserve not met: no sale (highest bid {price})."
+        case Outcome.NO_BIDS:
+            return "Ended with no bids."
+        case Outcome.CANCELLED:
+            return "Cancelled by a moderator: no sale."
+        case _:
+            return ""
+
+
+def auction_embed(view: AuctionView, currency: Currency) -> discord.Embed:
+    """The live auction post (also its closed form)."""
+    if view.is_open:
+        colour, title = COLOUR_OPEN, f"{handle_text(view)} is up for auction"
+    else:
+        colour = COLOUR_SOLD if view.outcome is Outcome.SOLD else COLOUR_ENDED
+        title = f"{handle_text(view)}: auction closed"
+    embed = discord.Embed(title=title, colour=colour)
+    embed.add_field(name="Platform", value=safe(view.platform))
+    price = currency.format(view.price) if view.price is not None else "no bids yet"
+    embed.add_field(name="Current price", value=price)
+    embed.add_field(name="Leader", value=mention(view.leader_id))
+    if view.is_open:
+        embed.add_field(name="Minimum next bid", value=currency.format(view.minimum_bid))
+    embed.add_field(name="Bids", value=f"{view.bid_count:,}")
+    if view.has_reserve:
+        embed.add_field(name="Reserve", value="met" if view.reserve_met else "not met yet")
+    if view.buy_now is not None:
+        label = currency.format(view.buy_now) + (
+            "" if view.buy_now_available else " (no longer available)"
+        )
+        embed.add_field(name="Buy now", value=label)
+    if view.is_open:
+        embed.add_field(name="Ends", value=when(view.ends_at), inline=False)
+        embed.set_footer(text="Bid with the buttons or /bid. Maximums stay secret.")
+    else:
+        embed.description = outcome_text(view, currency)
+        if view.closed_at is not None:
+            embed.add_field(name="Closed", value=when(view.closed_at), inline=False)
+    return embed
+
+
+def info_embed(view: AuctionView, bids: list[BidView], currency: Currency) -> discord.Embed:
+    embed = auction_embed(view, currency)
+    embed.add_field(name="Increment", value=view.increment.describe(currency), inline=False)
+    if view.viewer_maximum is not None:
+        embed.add_field(
+            name="Your secret maximum", value=currency.format(view.viewer_maximum), inline=False
+        )
+    if bids:
+        lines = [
+            f"{'~~' if b.voided else ''}{currency.format(b.amount)} by {mention(b.bidder_id)} "
+            f"{discord.utils.format_dt(b.placed_at, 'R')}{'~~ (voided)' if b.voided else ''}"
+            for b in bids
+        ]
+        embed.add_field(name="Latest bids", value="\n".join(lines), inline=False)
+    return embed
+
+
+def bid_reply(receipt: BidReceipt, currency: Currency) -> str:
+    view = receipt.auction
+    price = currency.format(view.price or 0)
+    handle = handle_text(view)
+    match receipt.effect:
+        case Effect.BOUGHT_NOW:
+            text = f"You bought {handle} now for **{price}**. Congratulations!"
+        case Effect.OUTBID_BY_PROXY:
+            text = (
+                f"Your bid of {currency.format(receipt.amount)} on {handle} was accepted, but the "
+                f"leader's automatic bid answered at once: the price is now {price}. "
+                f"The minimum bid is {currency.format(view.minimum_bid)}."
+            )
+        case Effect.RAISED_MAXIMUM:
+            text = (
+                f"You still lead {handle} at {price}; your secret maximum is now "
+                f"{currency.format(receipt.maximum)}."
+            )
+        case _:
+            text = f"You lead {handle} at **{price}**"
+            text += (
+                f"; your maximum ({currency.format(receipt.maximum)}) stays secret."
+                if receipt.maximum > (view.price or 0)
+                else "."
+            )
+    if receipt.extended:
+        text += f" Anti-sniping moved the end to {when(view.ends_at)}."
+    return text
+
+
+def list_embed(views: list[AuctionView], page: int, currency: Currency) -> discord.Embed:
+    pages = max(1, -(-len(views) // LIST_PAGE_SIZE))
+    shown = views[page * LIST_PAGE_SIZE : (page + 1) * LIST_PAGE_SIZE]
+    embed = discord.Embed(title="Open auctions", colour=COLOUR_OPEN)
+    if not views:
+        embed.description = "No auctions are open right now."
+        return embed
+    lines = []
+    for view in shown:
+        price = (
+            currency.format(view.price)
+            if view.price is not None
+            else f"starts at {currency.format(view.starting_bid)}"
+        )
+        lines.append(
+            f"**{handle_text(view)}**: {price}, {view.bid_count} bid(s), ends {discord.utils.format_dt(view.ends_at, 'R')}"
+        )
+    embed.description = "\n".join(lines)
+    embed.set_footer(text=f"Page {page + 1} of {pages}, soonest ending first ({len(views)} open)")
+    return embed
+
+
+def closed_announcement(view: AuctionView, currency: Currency) -> str:
+    return f"**Auction closed: {handle_text(view)}.** {outcome_text(view, currency)}"
+
+
+def cancelled_announcement(view: AuctionView, reason: str) -> str:
+    return f"**Auction cancelled: {handle_text(view)}.** Reason: {safe(reason)}"
+
+
+def outbid_dm(view: AuctionView, currency: Currency, link: str | None) -> str:
+    text = (
+        f"You've been outbid on {handle_text(view)}: the price is now "
+        f"{currency.format(view.price or 0)}, and the minimum bid is "
+        f"{currency.format(view.minimum_bid)}. Bidding ends {when(view.ends_at)}."
+    )
+    if link:
+        text += f"\n{link}"
+    return text + "\n(Turn these messages off with `/outbid-alerts enabled:False`.)"
+
+
+def winner_dm(view: AuctionView, currency: Currency, guild_name: str | None) -> str:
+    where = f" on {safe(guild_name)}" if guild_name else ""
+    return (
+        f"You won the auction for {handle_text(view)}{where} at **{currency.format(view.price or 0)}**. "
+        "A moderator will be in touch about the hand-over."
+    )
+
+
+def audit_line(payload: dict[str, object]) -> str:
+    reason = payload.get("reason")
+    text = (
+        f"{mention(int(str(payload['actor_id'])))} **{safe(str(payload['action']))}** "
+        f"@{safe(str(payload.get('handle', '')))}: {safe(str(payload.get('detail', '')))}"
+    )
+    return text + (f" (reason: {safe(str(reason))})" if reason else "")
+
+
+def status_word(view: AuctionView) -> str:
+    if view.status is Status.OPEN:
+        return "open"
+    return "cancelled" if view.status is Status.CANCELLED else "closed"

@@ -1,0 +1,14 @@
+"""``python -m tests.e2e.run_bot --config PATH``: ``python -m bot`` pointed at the emulator
+whose address is in ``DISCORD_EMULATOR_URL``. Everything else is the real entry point."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from bot.__main__ import main
+from tests.e2e.patch_discord import point_discord_at
+
+if __name__ == "__main__":
+    point_discord_at(os.environ["DISCORD_EMULATOR_URL"])
+    sys.exit(main())
