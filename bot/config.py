@@ -73,7 +73,7 @@ class Config:
     source: Path | None = field(default=None, compare=False)
 
 
-_KNOWN: dict[str, set[str]] = {
+KNOWN_KEYS: dict[str, set[str]] = {
     "discord": {
         "token", "guild_ids", "auction_channel_id", "audit_channel_id", "post_edit_interval",
     },
@@ -97,9 +97,9 @@ class _Section:
     def __init__(self, name: str, data: Mapping[str, Any]) -> None:
         self.name = name
         self.data = data
-        unknown = sorted(set(data) - _KNOWN[name] - ({"generic"} if name == "handles" else set()))
+        unknown = sorted(set(data) - KNOWN_KEYS[name] - ({"generic"} if name == "handles" else set()))
         if unknown:
-            allowed = ", ".join(sorted(_KNOWN[name]))
+            allowed = ", ".join(sorted(KNOWN_KEYS[name]))
             raise ConfigError(f"[{name}] has unknown key '{unknown[0]}'; known keys: {allowed}.")
 
     def _where(self, key: str) -> str:
@@ -179,7 +179,7 @@ def parse_config(
     raw: Mapping[str, Any], *, base_dir: Path, environ: Mapping[str, str] | None = None
 ) -> Config:
     """Build a ``Config`` from parsed TOML. Relative paths are relative to ``base_dir``."""
-    unknown = sorted(set(raw) - {k for k in _KNOWN if "." not in k})
+    unknown = sorted(set(raw) - {k for k in KNOWN_KEYS if "." not in k})
     if unknown:
         raise ConfigError(f"Unknown section [{unknown[0]}]; see config.example.toml.")
     environ = os.environ if environ is None else environ
