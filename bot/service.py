@@ -188,15 +188,9 @@ class AuctionService:
                 + (", with a reserve" if reserve else "")
                 + (f", buy now {self.currency.format(buy_now)}" if buy_now else "")
             )
+            # The post first: the auction's later messages wait until it is out.
+            self._queue(conn, auction, kind=MessageKind.AUCTION_OPENED, payload={}, now=now)
             self._audit(conn, auction, actor, action="start", detail=detail, reason=None, now=now)
-            outbox.add(
-                conn,
-                guild_id=guild_id,
-                auction_id=auction.id,
-                kind=MessageKind.AUCTION_OPENED,
-                payload={"channel_id": channel_id},
-                at=now,
-            )
             return _Written(auction, outbox=True, reschedule=True)
 
         try:

@@ -52,16 +52,18 @@ def add(
 
 
 def due(conn: sqlite3.Connection, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Pending messages due now, oldest first. A message waits while an older one of the same
-    auction is still pending, so an auction's messages arrive in the order they were written."""
+    """Pending messages due now, oldest first. An auction's messages wait while its opening
+    post is still pending (the post must exist before it is edited or answered); other
+    messages never wait for each other, so a member's closed DMs cannot hold up a result."""
     rows = conn.execute(
         """
         SELECT id, guild_id, auction_id, kind, payload, created_at, attempts FROM outbox AS o
         WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
           AND NOT EXISTS (
-              SELECT 1 FROM outbox AS earlier
-              WHERE earlier.auction_id = o.auction_id AND earlier.id < o.id
-                AND earlier.delivered_at IS NULL AND earlier.failed_at IS NULL
+              SELECT 1 FROM outbox AS opening
+              WHERE opening.auction_id = o.auction_id AND opening.id < o.id
+                AND opening.kind = 'auction_opened'
+                AND opening.delivered_at IS NULL AND opening.failed_at IS NULL
           )
         ORDER BY id LIMIT ?
         """,

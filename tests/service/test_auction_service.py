@@ -66,7 +66,7 @@ async def test_moderator_starts_an_auction(
     assert view.ends_at == clock.now() + timedelta(hours=2)
     assert view.channel_id == 77
     assert reminders.at(view.id) == view.ends_at
-    assert await outbox_kinds(db) == ["moderator_action", "auction_opened"]
+    assert await outbox_kinds(db) == ["auction_opened", "moderator_action"]
     audit_rows = await table(db, "SELECT actor_id, action FROM audit_log")
     assert audit_rows == [(MOD.user_id, "start")]
 
