@@ -445,6 +445,11 @@ class AuctionService:
             "auction %s: bid %s by %s accepted (%s), price %s",
             written.auction.id, amount, bidder, receipt.effect, written.auction.standing.price,
         )  # fmt: skip
+        if receipt.extended:
+            log.info(
+                "auction %s extended by anti-sniping to %s",
+                written.auction.id, _when(written.auction.ends_at),
+            )  # fmt: skip
         return receipt
 
     # -- closing --------------------------------------------------------------------------
