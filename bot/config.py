@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -21,6 +21,7 @@ from bot.domain.money import DEFAULT_MAX_AMOUNT, Currency, IncrementRule
 from bot.storage.database import Synchronous
 
 TOKEN_ENV = "DISCORD_TOKEN"
+MAX_CONFIG_DURATION = timedelta(days=365)
 
 
 class ConfigError(Exception):
@@ -29,7 +30,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class DiscordSettings:
-    token: str = ""
+    token: str = field(default="", repr=False)
     guild_ids: tuple[int, ...] = ()
     auction_channel_id: int | None = None
     audit_channel_id: int | None = None
@@ -97,7 +98,7 @@ class _Section:
     def __init__(self, name: str, data: Mapping[str, Any]) -> None:
         self.name = name
         self.data = data
-        unknown = sorted(set(data) - KNOWN_KEYS[name] - ({"generic"} if name == "handles" else set()))
+        unknown = sorted(set(data) - KNOWN_KEYS[name])
         if unknown:
             allowed = ", ".join(sorted(KNOWN_KEYS[name]))
             raise ConfigError(f"[{name}] has unknown key '{unknown[0]}'; known keys: {allowed}.")
@@ -139,9 +140,12 @@ class _Section:
         if not isinstance(value, str):
             raise ConfigError(f'{self._where(key)} must be a duration string such as "5m".')
         try:
-            return parse_duration(value)
+            duration = parse_duration(value)
         except AuctionError as exc:
             raise ConfigError(f"{self._where(key)}: {exc}") from exc
+        if duration > MAX_CONFIG_DURATION:
+            raise ConfigError(f"{self._where(key)} must be at most 365d, not {value}.")
+        return duration
 
 
 def _table(raw: Mapping[str, Any], name: str) -> _Section:
@@ -283,12 +287,4 @@ def load_config(
             f"No bot token: set the {TOKEN_ENV} environment variable "
             "(or [discord].token in the config file)."
         )
-    return Config(
-        discord=config.discord,
-        database=config.database,
-        handles=config.handles,
-        auctions=config.auctions,
-        access=config.access,
-        outbox=config.outbox,
-        source=path,
-    )
+    return replace(config, source=path)

@@ -8,12 +8,13 @@ returns views or raises an ``AuctionError`` whose message is written for the use
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bot.clock import Clock
 from bot.config import AuctionSettings
@@ -49,16 +50,20 @@ from bot.views import AuctionView, BidReceipt, BidView, VoidReceipt
 log = logging.getLogger(__name__)
 
 MAX_REASON_LENGTH = 300
+# A close job that failed (database busy, disk full...) is tried again after this long.
+CLOSE_RETRY = timedelta(seconds=30)
 Listener = Callable[[int], None]
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
-class _Written:
-    """What a write produced, for the bookkeeping after its commit."""
+class _Written(Generic[R]):
+    """What a write produced: the caller's result, and the bookkeeping due after the commit."""
 
+    result: R
     auction: Auction
-    outbox: bool = False
-    reschedule: bool = False
+    queued: bool = False  # outbox messages were added
+    reschedule: bool = False  # the end moved (or the close job must be set)
     closed: bool = False
 
 
@@ -66,13 +71,20 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _reason(text: str | None, *, required: bool) -> str:
+def _reason(text: str | None, *, required: bool) -> str | None:
     cleaned = " ".join((text or "").split())
     if required and not cleaned:
         raise InvalidInput("Please give a reason; it goes into the audit log.")
     if len(cleaned) > MAX_REASON_LENGTH:
         raise InvalidInput(f"The reason is too long: keep it under {MAX_REASON_LENGTH} characters.")
-    return cleaned
+    return cleaned or None
+
+
+def _safely(listener: Callable[..., None], *args: int) -> None:
+    try:
+        listener(*args)
+    except Exception:
+        log.exception("a listener failed after a commit")
 
 
 def _duration(value: timedelta | str) -> timedelta:
@@ -113,17 +125,38 @@ class AuctionService:
         """Call ``listener()`` after a commit that queued outbox messages."""
         self._outbox_listeners.append(listener)
 
-    def _after_commit(self, written: _Written) -> None:
+    # -- writing --------------------------------------------------------------------------
+
+    async def _commit(self, op: Callable[[sqlite3.Connection], _Written[R]]) -> R:
+        return (await self._commit_written(op)).result
+
+    async def _commit_written(self, op: Callable[[sqlite3.Connection], _Written[R]]) -> _Written[R]:
+        """Run ``op`` in a transaction, then do what its commit calls for (move the close job,
+        tell the listeners). That follow-up runs even if the caller stops waiting, so an
+        auction is never left committed but unscheduled."""
+        task = asyncio.ensure_future(self._db.write(op))
+        task.add_done_callback(self._after_commit)
+        return await asyncio.shield(task)
+
+    def _after_commit(self, task: asyncio.Future[_Written[Any]]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            return
+        written = task.result()
         auction = written.auction
-        if written.closed:
-            self._reminders.forget(auction.id)
-        elif written.reschedule:
-            self._reminders.remind_close(auction.id, auction.ends_at, self.close_if_due)
+        # The write is committed whatever happens here: a failure is logged, never reported
+        # to the member as if their request had failed.
+        try:
+            if written.closed:
+                self._reminders.forget(auction.id)
+            elif written.reschedule:
+                self._reminders.remind_close(auction.id, auction.ends_at, self._close_job)
+        except Exception:
+            log.exception("could not move the close job of auction %s", auction.id)
         for listener in self._change_listeners:
-            listener(auction.id)
-        if written.outbox:
+            _safely(listener, auction.id)
+        if written.queued:
             for wake in self._outbox_listeners:
-                wake()
+                _safely(wake)
 
     # -- moderator use cases --------------------------------------------------------------
 
@@ -160,7 +193,7 @@ class AuctionService:
         )
         terms.check(self.settings.currency)
 
-        def op(conn: sqlite3.Connection) -> _Written:
+        def op(conn: sqlite3.Connection) -> _Written[Auction]:
             now = self._clock.now()
             sale = registry.current_sale(conn, guild_id, parsed.key)
             if sale is not None:
@@ -191,29 +224,29 @@ class AuctionService:
             # The post first: the auction's later messages wait until it is out.
             self._queue(conn, auction, kind=MessageKind.AUCTION_OPENED, payload={}, now=now)
             self._audit(conn, auction, actor, action="start", detail=detail, reason=None, now=now)
-            return _Written(auction, outbox=True, reschedule=True)
+            return _Written(auction, auction, queued=True, reschedule=True)
 
         try:
-            written = await self._db.write(op)
+            auction = await self._commit(op)
         except sqlite3.IntegrityError as exc:  # lost a race with another start of the same handle
             raise HandleUnavailable(f"{parsed} is already up for auction on this server.") from exc
-        self._after_commit(written)
         log.info(
             "auction %s opened: %s in guild %s by %s, ends %s",
-            written.auction.id, parsed, guild_id, actor.user_id, _when(written.auction.ends_at),
+            auction.id, parsed, guild_id, actor.user_id, _when(auction.ends_at),
         )  # fmt: skip
-        return AuctionView.of(written.auction, actor.user_id)
+        return AuctionView.of(auction, actor.user_id)
 
     async def cancel(self, guild_id: int, actor: Actor, handle: str, reason: str) -> AuctionView:
         self.access.require_moderator(actor)
         why = _reason(reason, required=True)
 
-        def op(conn: sqlite3.Connection) -> _Written:
+        def op(conn: sqlite3.Connection) -> _Written[Auction]:
             now = self._clock.now()
             auction = self._open_auction(conn, guild_id, handle)
-            auctions.finish(
+            if not auctions.finish(
                 conn, auction.id, status=Status.CANCELLED, outcome=Outcome.CANCELLED, at=now
-            )
+            ):
+                raise AuctionNotOpen(f"The auction for {auction.handle} has already closed.")
             closed = replace(
                 auction, status=Status.CANCELLED, outcome=Outcome.CANCELLED, closed_at=now
             )
@@ -229,18 +262,20 @@ class AuctionService:
             self._queue(
                 conn, closed, kind=MessageKind.AUCTION_CANCELLED, payload={"reason": why}, now=now
             )
-            return _Written(closed, outbox=True, closed=True)
+            return _Written(closed, closed, queued=True, closed=True)
 
-        written = await self._db.write(op)
-        self._after_commit(written)
-        log.info("auction %s cancelled by %s: %s", written.auction.id, actor.user_id, why)
-        return AuctionView.of(written.auction, actor.user_id)
+        closed = await self._commit(op)
+        log.info("auction %s cancelled by %s: %s", closed.id, actor.user_id, why)
+        return AuctionView.of(closed, actor.user_id)
 
-    async def end_now(self, guild_id: int, actor: Actor, handle: str) -> AuctionView:
+    async def end_now(
+        self, guild_id: int, actor: Actor, handle: str, reason: str | None = None
+    ) -> AuctionView:
         """Close the auction at once, with the result it has now."""
         self.access.require_moderator(actor)
+        why = _reason(reason, required=False)
 
-        def op(conn: sqlite3.Connection) -> _Written:
+        def op(conn: sqlite3.Connection) -> _Written[Auction]:
             now = self._clock.now()
             auction = self._open_auction(conn, guild_id, handle)
             closed = self._close(conn, auction, now)
@@ -250,23 +285,29 @@ class AuctionService:
                 actor,
                 action="end",
                 detail=f"ended early: {closed.outcome}",
-                reason=None,
+                reason=why,
                 now=now,
             )
-            return _Written(closed, outbox=True, closed=True)
+            return _Written(closed, closed, queued=True, closed=True)
 
-        written = await self._db.write(op)
-        self._after_commit(written)
-        return AuctionView.of(written.auction, actor.user_id)
+        closed = await self._commit(op)
+        log.info("auction %s ended early by %s: %s", closed.id, actor.user_id, closed.outcome)
+        return AuctionView.of(closed, actor.user_id)
 
     async def extend(
-        self, guild_id: int, actor: Actor, handle: str, by: timedelta | str
+        self,
+        guild_id: int,
+        actor: Actor,
+        handle: str,
+        by: timedelta | str,
+        reason: str | None = None,
     ) -> AuctionView:
         self.access.require_moderator(actor)
         delta = _duration(by)
         check_bounds(delta, timedelta(seconds=1), self.settings.max_duration, "extension")
+        why = _reason(reason, required=False)
 
-        def op(conn: sqlite3.Connection) -> _Written:
+        def op(conn: sqlite3.Connection) -> _Written[Auction]:
             now = self._clock.now()
             auction = self._open_auction(conn, guild_id, handle)
             if now >= auction.ends_at:
@@ -285,44 +326,52 @@ class AuctionService:
                 actor,
                 action="extend",
                 detail=f"+{format_duration(delta)}",
-                reason=None,
+                reason=why,
                 now=now,
             )
-            return _Written(extended, outbox=True, reschedule=True)
+            return _Written(extended, extended, queued=True, reschedule=True)
 
-        written = await self._db.write(op)
-        self._after_commit(written)
-        log.info("auction %s extended to %s", written.auction.id, _when(written.auction.ends_at))
-        return AuctionView.of(written.auction, actor.user_id)
+        extended = await self._commit(op)
+        log.info("auction %s extended to %s", extended.id, _when(extended.ends_at))
+        return AuctionView.of(extended, actor.user_id)
 
     async def void_bids(
-        self, guild_id: int, actor: Actor, handle: str, bidder_id: int, reason: str
+        self,
+        guild_id: int,
+        actor: Actor,
+        handle: str,
+        bidder_id: int,
+        reason: str,
+        *,
+        bid_id: int | None = None,
     ) -> VoidReceipt:
-        """Void every live bid ``bidder_id`` has in the auction; price and leader are
-        recomputed by replaying the remaining bids. The end time does not move."""
+        """Void the member's live bids on the auction (or only bid ``bid_id`` of theirs); price
+        and leader are recomputed by replaying the remaining bids. The end does not move."""
         self.access.require_moderator(actor)
-        why = _reason(reason, required=True)
+        why = _reason(reason, required=True) or ""
 
-        def op(conn: sqlite3.Connection) -> tuple[int, _Written]:
+        def op(conn: sqlite3.Connection) -> _Written[int]:
             now = self._clock.now()
             auction = self._open_auction(conn, guild_id, handle)
             count = auctions.void_bids(
-                conn, auction.id, bidder_id, by=actor.user_id, reason=why, at=now
+                conn, auction.id, bidder_id, by=actor.user_id, reason=why, at=now, bid_id=bid_id
             )
             if count == 0:
-                raise NothingToVoid(f"That member has no bids to void on {auction.handle}.")
+                which = f"bid #{bid_id}" if bid_id is not None else "bids"
+                raise NothingToVoid(f"That member has no live {which} to void on {auction.handle}.")
             remaining = [b.as_placed() for b in auctions.bids(conn, auction.id) if not b.voided]
             standing = replay(auction.terms, remaining, buy_now_enabled=False)
             auctions.update_standing(conn, auction.id, standing)
             updated = replace(auction, standing=standing)
             detail = f"voided {count} bid(s) by member {bidder_id}"
             self._audit(conn, updated, actor, action="void", detail=detail, reason=why, now=now)
-            return count, _Written(updated, outbox=True)
+            return _Written(count, updated, queued=True)
 
-        count, written = await self._db.write(op)
-        self._after_commit(written)
-        log.info("auction %s: %d bid(s) by %s voided", written.auction.id, count, bidder_id)
-        return VoidReceipt(count, AuctionView.of(written.auction, actor.user_id))
+        written = await self._commit_written(op)
+        log.info(
+            "auction %s: %d bid(s) by %s voided", written.auction.id, written.result, bidder_id
+        )
+        return VoidReceipt(written.result, AuctionView.of(written.auction, actor.user_id))
 
     async def release_handle(self, guild_id: int, actor: Actor, handle: str, reason: str) -> None:
         """Make a sold handle available for auction again."""
@@ -330,36 +379,27 @@ class AuctionService:
         why = _reason(reason, required=True)
         key = handle_key(handle)
 
-        def op(conn: sqlite3.Connection) -> None:
+        def op(conn: sqlite3.Connection) -> _Written[None]:
             now = self._clock.now()
             sale = registry.current_sale(conn, guild_id, key)
             if sale is None or not registry.release(
-                conn, guild_id, key, by=actor.user_id, reason=why, at=now
+                conn, guild_id, key, by=actor.user_id, reason=why or "", at=now
             ):
                 raise AuctionNotFound(f"`@{quote(normalise(handle))}` is not in the sold list.")
-            entry = audit.AuditEntry(
-                guild_id,
-                sale.auction_id,
-                actor.user_id,
-                "release",
-                f"released {sale.handle}",
-                why,
-                now,
-            )
-            audit.record(conn, entry)
-            outbox.add(
+            auction = auctions.get(conn, sale.auction_id)
+            self._audit(
                 conn,
-                guild_id=guild_id,
-                auction_id=sale.auction_id,
-                kind=MessageKind.MODERATOR_ACTION,
-                payload={"actor_id": actor.user_id, "action": "release", "handle": sale.handle.display,
-                         "detail": f"released {sale.handle}", "reason": why},
-                at=now,
-            )  # fmt: skip
+                auction,
+                actor,
+                action="release",
+                detail=f"released {sale.handle}",
+                reason=why,
+                now=now,
+            )
+            return _Written(None, auction, queued=True)
 
-        await self._db.write(op)
-        for wake in self._outbox_listeners:
-            wake()
+        await self._commit(op)
+        log.info("%s released by %s: %s", handle, actor.user_id, why)
 
     # -- bidding --------------------------------------------------------------------------
 
@@ -391,7 +431,7 @@ class AuctionService:
         check_bid_amounts(self.settings.currency, amount, maximum)
         bidder = actor.user_id
 
-        def op(conn: sqlite3.Connection) -> tuple[BidReceipt, _Written]:
+        def op(conn: sqlite3.Connection) -> _Written[BidReceipt]:
             now = self._clock.now()
             auction = find(conn)
             decision = decide_bid(
@@ -414,13 +454,8 @@ class AuctionService:
             )
             queued = False
             if decision.outbid_user_id is not None:
-                self._queue(
-                    conn,
-                    updated,
-                    kind=MessageKind.OUTBID,
-                    payload={"user_id": decision.outbid_user_id},
-                    now=now,
-                )
+                payload = {"user_id": decision.outbid_user_id}
+                self._queue(conn, updated, kind=MessageKind.OUTBID, payload=payload, now=now)
                 queued = True
             closed = False
             if decision.effect is Effect.BOUGHT_NOW:
@@ -435,43 +470,37 @@ class AuctionService:
                 outbid_user_id=decision.outbid_user_id,
                 auction=AuctionView.of(updated, bidder),
             )
-            return receipt, _Written(
-                updated, outbox=queued, reschedule=decision.extended, closed=closed
+            return _Written(
+                receipt, updated, queued=queued, reschedule=decision.extended, closed=closed
             )
 
-        receipt, written = await self._db.write(op)
-        self._after_commit(written)
+        receipt = await self._commit(op)
+        view = receipt.auction
         log.info(
             "auction %s: bid %s by %s accepted (%s), price %s",
-            written.auction.id, amount, bidder, receipt.effect, written.auction.standing.price,
+            view.id, amount, bidder, receipt.effect, view.price,
         )  # fmt: skip
         if receipt.extended:
-            log.info(
-                "auction %s extended by anti-sniping to %s",
-                written.auction.id, _when(written.auction.ends_at),
-            )  # fmt: skip
+            log.info("auction %s extended by anti-sniping to %s", view.id, _when(view.ends_at))
         return receipt
 
     # -- closing --------------------------------------------------------------------------
 
     async def close_if_due(self, auction_id: int) -> AuctionView | None:
-        """The scheduler's job: close the auction if its end has passed. Idempotent: an
-        auction already closed is left alone; one whose end moved is scheduled again."""
+        """Close the auction if its end has passed. Idempotent: an auction already closed is
+        left alone; one whose end moved is scheduled again. Returns the closed auction."""
 
-        def op(conn: sqlite3.Connection) -> _Written | None:
+        def op(conn: sqlite3.Connection) -> _Written[bool]:
             auction = auctions.get(conn, auction_id)
             if not auction.is_open:
-                return None
+                return _Written(False, auction)
             now = self._clock.now()
             if now < auction.ends_at:
-                return _Written(auction, reschedule=True)
-            return _Written(self._close(conn, auction, now), outbox=True, closed=True)
+                return _Written(False, auction, reschedule=True)
+            return _Written(True, self._close(conn, auction, now), queued=True, closed=True)
 
-        written = await self._db.write(op)
-        if written is None:
-            return None
-        self._after_commit(written)
-        if not written.closed:
+        written = await self._commit_written(op)
+        if not written.result:
             return None
         auction = written.auction
         log.info(
@@ -479,6 +508,17 @@ class AuctionService:
             auction.id, auction.handle, auction.outcome, auction.standing.price,
         )  # fmt: skip
         return AuctionView.of(auction)
+
+    async def _close_job(self, auction_id: int) -> None:
+        """What the scheduler runs at an auction's end. A failure is retried, never dropped."""
+        try:
+            await self.close_if_due(auction_id)
+        except Exception:
+            retry_at = self._clock.now() + CLOSE_RETRY
+            log.exception(
+                "closing auction %s failed; trying again at %s", auction_id, _when(retry_at)
+            )
+            self._reminders.remind_close(auction_id, retry_at, self._close_job)
 
     async def resume(self) -> int:
         """At start-up: schedule every open auction again; close those already overdue.
@@ -491,7 +531,7 @@ class AuctionService:
                 if await self.close_if_due(auction.id) is not None:
                     overdue += 1
             else:
-                self._reminders.remind_close(auction.id, auction.ends_at, self.close_if_due)
+                self._reminders.remind_close(auction.id, auction.ends_at, self._close_job)
         log.info(
             "resumed %d open auction(s); %d overdue closed", len(open_auctions) - overdue, overdue
         )
@@ -567,8 +607,9 @@ class AuctionService:
         auction_id: int | None = None,
         limit: int = 10,
     ) -> list[BidView]:
-        """An auction's most recent bids, newest first, voided ones marked (amounts only, never
-        maximums). The auction is the handle's latest, or the one with ``auction_id``."""
+        """An auction's most recent bids, newest first, voided ones marked. Each shows the
+        price it led to, never what was typed (a leader's raise would give away their
+        maximum). The auction is the handle's latest, or the one with ``auction_id``."""
 
         def op(conn: sqlite3.Connection) -> list[BidView]:
             found: Auction | None
@@ -622,11 +663,8 @@ class AuctionService:
         return self._require_open(auction)
 
     def _by_id(self, conn: sqlite3.Connection, guild_id: int | None, auction_id: int) -> Auction:
-        try:
-            auction: Auction | None = auctions.get(conn, auction_id)
-        except LookupError:
-            auction = None
-        if auction is None or (guild_id is not None and auction.guild_id != guild_id):
+        auction = auctions.get(conn, auction_id)
+        if guild_id is not None and auction.guild_id != guild_id:
             raise AuctionNotFound("That auction no longer exists.")
         return auction
 
@@ -668,6 +706,7 @@ class AuctionService:
         reason: str | None,
         now: datetime,
     ) -> None:
+        """Record a moderator action, and queue its copy for the audit channel."""
         audit.record(
             conn,
             audit.AuditEntry(

@@ -85,17 +85,21 @@ class AuctionView:
 
 @dataclass(frozen=True, slots=True)
 class BidView:
-    """One bid as anyone may see it: who, how much, when. Never the maximum."""
+    """One bid as anyone may see it: who bid, when, and the price and leader it led to.
+    Never the amount typed: a leader raising their own maximum would give it away."""
 
     id: int
     bidder_id: int
-    amount: int
+    price_after: int
+    leader_after: int
     placed_at: datetime
     voided: bool
 
     @classmethod
     def of(cls, bid: StoredBid) -> BidView:
-        return cls(bid.id, bid.bidder_id, bid.amount, bid.placed_at, bid.voided)
+        return cls(
+            bid.id, bid.bidder_id, bid.price_after, bid.leader_after, bid.placed_at, bid.voided
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,9 +89,11 @@ def info_embed(view: AuctionView, bids: list[BidView], currency: Currency) -> di
             name="Your secret maximum", value=currency.format(view.viewer_maximum), inline=False
         )
     if bids:
+        # Who bid and the price it led to, never the amount typed (it could be a maximum).
         lines = [
-            f"{'~~' if b.voided else ''}{currency.format(b.amount)} by {mention(b.bidder_id)} "
-            f"{discord.utils.format_dt(b.placed_at, 'R')}{'~~ (voided)' if b.voided else ''}"
+            f"{'~~' if b.voided else ''}{mention(b.bidder_id)} "
+            f"{discord.utils.format_dt(b.placed_at, 'R')}: {currency.format(b.price_after)}, "
+            f"{mention(b.leader_after)} leading{'~~ (voided)' if b.voided else ''}"
             for b in bids
         ]
         embed.add_field(name="Latest bids", value="\n".join(lines), inline=False)

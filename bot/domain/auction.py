@@ -263,6 +263,11 @@ def decide_bid(
     bid, cap = check_bid_amounts(currency, amount, maximum)
     if not auction.accepts_bids_at(now):
         raise AuctionNotOpen(f"Bidding on {auction.handle} has ended.")
+    if auction.minimum_bid > currency.max_amount and bidder_id != auction.standing.leader_id:
+        raise BidRefused(
+            f"{auction.handle} has reached the highest price allowed here "
+            f"({currency.format(currency.max_amount)}): no higher bid is possible."
+        )
     before = auction.standing
     evaluation = evaluate(auction.terms, before, bidder_id, bid, cap)
     after = evaluation.standing

@@ -25,8 +25,8 @@ _HARD_MAX_LENGTH = 64
 class Handle:
     """A handle as listed. ``key`` is its identity (case-insensitive); ``display`` keeps the casing."""
 
-    display: str
-    key: str = field(compare=True)
+    display: str = field(compare=False)
+    key: str
 
     def __str__(self) -> str:
         return f"@{self.display}"

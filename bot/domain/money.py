@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.domain.errors import InvalidAmount, InvalidInput
 from bot.domain.text import quote
 
 DEFAULT_MAX_AMOUNT = 10**12
+_INTEGER = re.compile(r"-?[0-9]+")
+_DIGITS = re.compile(r"[0-9]{1,15}")
 MAX_INCREMENT_PERCENT = 1000
 
 
@@ -38,12 +41,15 @@ class Currency:
 
     def parse(self, text: str, what: str = "amount") -> int:
         """Read an amount typed as text (``1250``, ``1,250``, ``1 250``) and check its range."""
-        digits = text.strip().replace(",", "").replace("_", "").replace(" ", "")
-        if not digits.isdigit() or not digits.isascii() or len(digits) > 18:
+        compact = text.strip().replace(",", "").replace("_", "").replace(" ", "")
+        if not _INTEGER.fullmatch(compact):
             raise InvalidAmount(
-                f"`{quote(text)}` is not a whole number: type the {what} in digits, like 1250."
+                f"`{quote(text)}` is not a whole number: type the {what} in digits, like 1250 "
+                f"(from 1 to {self.max_amount:,})."
             )
-        return self.check(int(digits), what)
+        if len(compact) > 20:  # far beyond any maximum; spares int() a huge string
+            return self.check(self.max_amount + 1, what)
+        return self.check(int(compact), what)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +96,9 @@ class IncrementRule:
         help_text = "Write the increment as an amount such as `10` or a percentage such as `5%`."
         if raw.endswith("%"):
             number = raw[:-1].strip()
-            if not number.isdigit() or len(number) > 4:
+            if not _DIGITS.fullmatch(number) or len(number) > 4:
                 raise InvalidInput(f"`{quote(text)}` is not a percentage. {help_text}")
             return cls(absolute=default.absolute, percent=int(number))
-        if not raw.isdigit() or len(raw) > 15:
+        if not _DIGITS.fullmatch(raw):
             raise InvalidInput(f"`{quote(text)}` is not an increment. {help_text}")
         return cls(absolute=int(raw), percent=0)

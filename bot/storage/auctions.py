@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.auction import Auction, BidDecision, Outcome, PlacedBid, Standing, Status, Terms
+from bot.domain.errors import AuctionNotFound
 from bot.domain.handles import Handle
 from bot.domain.money import IncrementRule
 from bot.storage.codec import from_us, opt_from_us, span_us, to_us
@@ -94,7 +95,7 @@ def insert(
 def get(conn: sqlite3.Connection, auction_id: int) -> Auction:
     row = conn.execute(f"SELECT {_COLUMNS} FROM auctions WHERE id = ?", (auction_id,)).fetchone()
     if row is None:
-        raise LookupError(f"auction {auction_id} does not exist")
+        raise AuctionNotFound("That auction no longer exists.")
     return _auction(row)
 
 
@@ -196,11 +197,8 @@ def finish(
     status: Status,
     outcome: Outcome,
     at: datetime,
-    standing: Standing | None = None,
 ) -> bool:
     """Close an open auction. False if it was no longer open (closing is idempotent)."""
-    if standing is not None:
-        update_standing(conn, auction_id, standing)
     cursor = conn.execute(
         "UPDATE auctions SET status = ?, outcome = ?, closed_at = ? WHERE id = ? AND status = 'open'",
         (status.value, outcome.value, to_us(at), auction_id),
@@ -262,12 +260,20 @@ def bids(
 
 
 def void_bids(
-    conn: sqlite3.Connection, auction_id: int, bidder_id: int, *, by: int, reason: str, at: datetime
+    conn: sqlite3.Connection,
+    auction_id: int,
+    bidder_id: int,
+    *,
+    by: int,
+    reason: str,
+    at: datetime,
+    bid_id: int | None = None,
 ) -> int:
-    """Mark every live bid of ``bidder_id`` in the auction voided. Returns how many."""
+    """Mark the live bids of ``bidder_id`` in the auction (or just ``bid_id`` of theirs)
+    voided. Returns how many."""
     cursor = conn.execute(
         "UPDATE bids SET voided_at = ?, voided_by = ?, void_reason = ?"
-        " WHERE auction_id = ? AND bidder_id = ? AND voided_at IS NULL",
-        (to_us(at), by, reason, auction_id, bidder_id),
+        " WHERE auction_id = ? AND bidder_id = ? AND voided_at IS NULL AND (? IS NULL OR id = ?)",
+        (to_us(at), by, reason, auction_id, bidder_id, bid_id, bid_id),
     )
     return cursor.rowcount

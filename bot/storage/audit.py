@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.codec import from_us, to_us
+from bot.storage.codec import to_us
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,19 +29,3 @@ def record(conn: sqlite3.Connection, entry: AuditEntry) -> None:
             entry.reason, to_us(entry.at),
         ),
     )  # fmt: skip
-
-
-def entries(conn: sqlite3.Connection, guild_id: int, *, limit: int = 50) -> list[AuditEntry]:
-    """The guild's most recent entries, newest first."""
-    rows = conn.execute(
-        "SELECT guild_id, auction_id, actor_id, action, detail, reason, at FROM audit_log"
-        " WHERE guild_id = ? ORDER BY id DESC LIMIT ?",
-        (guild_id, limit),
-    ).fetchall()
-    return [
-        AuditEntry(
-            guild_id=r[0], auction_id=r[1], actor_id=r[2], action=r[3], detail=r[4],
-            reason=r[5], at=from_us(r[6]),
-        )
-        for r in rows
-    ]  # fmt: skip

@@ -13,7 +13,6 @@ hand-off keeps the hot path at one hand-off per batch.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import sqlite3
@@ -95,25 +94,13 @@ class Database:
             batch = [self._queue.get_nowait()]
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            try:
-                outcomes = await self._run(
-                    self._conn, functools.partial(_commit_batch, batch=batch)
-                )
-            except BaseException as exc:
-                # The transaction as a whole failed (COMMIT, disk full...): nobody's write landed.
-                for write in batch:
-                    if not write.future.done():
-                        write.future.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                continue
-            for write, (ok, value) in zip(batch, outcomes, strict=True):
-                if write.future.done():  # the caller gave up waiting; the write still landed
-                    continue
-                if ok:
-                    write.future.set_result(value)
-                else:
-                    write.future.set_exception(value)
+            run = asyncio.ensure_future(
+                self._run(self._conn, functools.partial(_commit_batch, batch=batch))
+            )
+            # The callers learn the outcome from the batch itself, so even if this loop is
+            # cancelled mid-batch (shutdown), the batch still commits and everyone is told.
+            run.add_done_callback(functools.partial(_settle, batch))
+            await asyncio.wait({run})
 
     def _check_open(self) -> None:
         if self._closed:
@@ -125,9 +112,29 @@ class Database:
             return
         self._closed = True
         if self._writer is not None:
-            with contextlib.suppress(Exception):
-                await self._writer
+            await asyncio.wait({self._writer})
+        if not self._queue.empty():  # the writer was cancelled before reaching these
+            await self._write_loop()
         await self._conn.close()
+
+
+def _settle(batch: list[_Write], run: asyncio.Future[list[tuple[bool, Any]]]) -> None:
+    """Hand each write in the batch its outcome (all fail together if the batch failed)."""
+    if run.cancelled() or run.exception() is not None:
+        error: BaseException = (
+            asyncio.CancelledError() if run.cancelled() else run.exception()  # type: ignore[assignment]
+        )
+        for write in batch:
+            if not write.future.done():
+                write.future.set_exception(error)
+        return
+    for write, (ok, value) in zip(batch, run.result(), strict=True):
+        if write.future.done():  # the caller gave up waiting; the write still landed
+            continue
+        if ok:
+            write.future.set_result(value)
+        else:
+            write.future.set_exception(value)
 
 
 def _commit_batch(conn: sqlite3.Connection, batch: list[_Write]) -> list[tuple[bool, Any]]:

@@ -51,22 +51,25 @@ def add(
     return message_id
 
 
+# Pending, and not held back behind its auction's opening post.
+_SENDABLE = """
+    o.delivered_at IS NULL AND o.failed_at IS NULL
+    AND NOT EXISTS (
+        SELECT 1 FROM outbox AS opening
+        WHERE opening.auction_id = o.auction_id AND opening.id < o.id
+          AND opening.kind = 'auction_opened'
+          AND opening.delivered_at IS NULL AND opening.failed_at IS NULL
+    )
+"""
+
+
 def due(conn: sqlite3.Connection, now: datetime, limit: int) -> list[OutboxMessage]:
     """Pending messages due now, oldest first. An auction's messages wait while its opening
     post is still pending (the post must exist before it is edited or answered); other
     messages never wait for each other, so a member's closed DMs cannot hold up a result."""
     rows = conn.execute(
-        """
-        SELECT id, guild_id, auction_id, kind, payload, created_at, attempts FROM outbox AS o
-        WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
-          AND NOT EXISTS (
-              SELECT 1 FROM outbox AS opening
-              WHERE opening.auction_id = o.auction_id AND opening.id < o.id
-                AND opening.kind = 'auction_opened'
-                AND opening.delivered_at IS NULL AND opening.failed_at IS NULL
-          )
-        ORDER BY id LIMIT ?
-        """,
+        "SELECT id, guild_id, auction_id, kind, payload, created_at, attempts FROM outbox AS o"
+        f" WHERE {_SENDABLE} AND next_attempt_at <= ? ORDER BY id LIMIT ?",
         (to_us(now), limit),
     ).fetchall()
     return [
@@ -79,9 +82,8 @@ def due(conn: sqlite3.Connection, now: datetime, limit: int) -> list[OutboxMessa
 
 
 def next_due_at(conn: sqlite3.Connection) -> datetime | None:
-    row = conn.execute(
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL"
-    ).fetchone()
+    """When the next sendable message falls due (held-back ones wait for their opening post)."""
+    row = conn.execute(f"SELECT MIN(next_attempt_at) FROM outbox AS o WHERE {_SENDABLE}").fetchone()
     return None if row[0] is None else from_us(row[0])
 
 

@@ -43,9 +43,9 @@ attempts_strategy = st.lists(
 )
 
 
-def run(terms: Terms, attempts: list[Attempt]) -> tuple[list[Standing], list[PlacedBid], list[int]]:
-    """Apply attempts in order; return the standings after each accepted bid, the accepted
-    bids, and the index (within accepted) of each bid."""
+def run(terms: Terms, attempts: list[Attempt]) -> tuple[list[Standing], list[PlacedBid]]:
+    """Apply attempts in order; return the standings after each accepted bid and the
+    accepted bids."""
     standing = Standing()
     history: list[Standing] = []
     accepted: list[PlacedBid] = []
@@ -60,13 +60,13 @@ def run(terms: Terms, attempts: list[Attempt]) -> tuple[list[Standing], list[Pla
         accepted.append(PlacedBid(attempt.bidder, attempt.amount, maximum))
         if result.effect is Effect.BOUGHT_NOW:
             break
-    return history, accepted, []
+    return history, accepted
 
 
 @settings(max_examples=400, deadline=None)
 @given(terms_strategy, attempts_strategy)
 def test_price_never_goes_down(terms: Terms, attempts: list[Attempt]) -> None:
-    history, _, _ = run(terms, attempts)
+    history, _ = run(terms, attempts)
     prices = [s.price for s in history]
     assert all(p is not None for p in prices)
     assert prices == sorted(prices)  # type: ignore[type-var]
@@ -75,7 +75,7 @@ def test_price_never_goes_down(terms: Terms, attempts: list[Attempt]) -> None:
 @settings(max_examples=400, deadline=None)
 @given(terms_strategy, attempts_strategy)
 def test_price_never_exceeds_the_leaders_maximum(terms: Terms, attempts: list[Attempt]) -> None:
-    history, _, _ = run(terms, attempts)
+    history, _ = run(terms, attempts)
     for standing in history:
         assert standing.price is not None and standing.leader_max is not None
         assert standing.price <= standing.leader_max
@@ -88,7 +88,7 @@ def test_price_never_exceeds_the_leaders_maximum(terms: Terms, attempts: list[At
 def test_leader_holds_the_highest_maximum_earliest_on_ties(
     terms: Terms, attempts: list[Attempt]
 ) -> None:
-    history, accepted, _ = run(terms, attempts)
+    history, accepted = run(terms, attempts)
     if not history:
         return
     final = history[-1]
@@ -116,7 +116,7 @@ def test_leader_holds_the_highest_maximum_earliest_on_ties(
 def test_replaying_the_accepted_bids_gives_the_same_state(
     terms: Terms, attempts: list[Attempt]
 ) -> None:
-    history, accepted, _ = run(terms, attempts)
+    history, accepted = run(terms, attempts)
     assert replay(terms, accepted) == (history[-1] if history else Standing())
 
 
@@ -125,7 +125,7 @@ def test_replaying_the_accepted_bids_gives_the_same_state(
 def test_replay_after_voiding_a_bidder_is_a_valid_state(
     terms: Terms, attempts: list[Attempt], voided: int
 ) -> None:
-    _, accepted, _ = run(terms, attempts)
+    _, accepted = run(terms, attempts)
     remaining = [b for b in accepted if b.bidder_id != voided]
     standing = replay(terms, remaining, buy_now_enabled=False)
     if standing.leader_id is None:

@@ -191,9 +191,11 @@ def test_opening_bid_can_buy_now() -> None:
 
 
 def test_buy_now_is_gone_once_the_price_reaches_it() -> None:
-    state = bid(Standing(), A, 4900, maximum=9000, terms=BUY_NOW)
-    state = bid(state, B, 5200, terms=BUY_NOW)  # proxy answers: price 5460 > buy now
-    assert state.price is not None and state.price >= 5000
+    state = bid(Standing(), A, 4000, maximum=9000, terms=BUY_NOW)
+    answered = evaluate(BUY_NOW, state, B, 4500, 5300)  # A's proxy answers above buy-now
+    assert answered.effect is Effect.OUTBID_BY_PROXY
+    state = answered.standing
+    assert state.price == 5565
     result = evaluate(BUY_NOW, state, C, 9500, 9500)
     assert result.effect is Effect.LEADING
     assert not auction(BUY_NOW, result.standing).buy_now_available
@@ -349,8 +351,13 @@ def test_replay_reproduces_the_live_state() -> None:
 
 
 def test_replay_skips_bids_that_are_no_longer_valid() -> None:
-    # B's second bid only raised B's own maximum; without B's first bid it is too low to lead.
-    bids = [PlacedBid(A, 100, 100), PlacedBid(B, 300, 300), PlacedBid(B, 301, 1000)]
-    without_first_b = [bids[0], bids[2]]
-    assert replay(TERMS, without_first_b).leader_id == B
-    assert replay(TERMS, [PlacedBid(A, 500, 500), PlacedBid(B, 510, 510)]).leader_id == A
+    # A leads at 200 (max 1000); B's bid of 300 is answered by A's proxy (price 315);
+    # A then raises her maximum with a bid of 310. If B's bid is voided, A's raise of 310
+    # becomes a leader's raise below her own maximum: refused, so replay skips it.
+    bids = [PlacedBid(A, 200, 1000), PlacedBid(B, 300, 300), PlacedBid(A, 310, 1200)]
+    live = replay(TERMS, bids)
+    assert (live.leader_id, live.price, live.leader_max, live.bid_count) == (A, 315, 1200, 3)
+    without_b = replay(TERMS, [bids[0], bids[2]])
+    assert (without_b.leader_id, without_b.price, without_b.leader_max) == (A, 200, 1200)
+    skipped = replay(TERMS, [PlacedBid(A, 200, 1000), PlacedBid(A, 250, 900)])
+    assert skipped == Standing(price=200, leader_id=A, leader_max=1000, bid_count=1)

@@ -397,9 +397,13 @@ async def test_views_never_show_someone_elses_maximum_or_the_reserve(
     assert as_bob.viewer_maximum is None
     assert as_alice.viewer_maximum == 999
     assert not hasattr(as_bob, "reserve")
+    await service.place_bid(GUILD, ALICE, "ogname", 3000)  # a raise: typed amount = her new max
     history = await service.bid_history(GUILD, "ogname")
-    assert [(b.bidder_id, b.amount) for b in history] == [(ALICE.user_id, 100)]
+    assert [(b.bidder_id, b.price_after) for b in history] == [(ALICE.user_id, 100)] * 2
     assert not hasattr(history[0], "maximum")
+    assert not hasattr(history[0], "amount")
+    assert "3000" not in repr(history)
+    assert "999" not in repr(history)
 
 
 async def test_list_open_is_soonest_first(service: AuctionService) -> None:
