@@ -61,9 +61,10 @@ class AuctionBot(commands.Bot):
         self.scheduler.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        await self.sync_commands(force=self.sync_mode == "force")
+        # Auctions first: a failing command sync must not keep overdue auctions open.
         overdue = await self.service.resume()
-        log.info("ready to take bids (%d auction(s) closed on start-up as overdue)", overdue)
+        log.info("auctions resumed (%d closed on start-up as overdue)", overdue)
+        await self.sync_commands(force=self.sync_mode == "force")
 
     # -- command sync ---------------------------------------------------------------------
 
