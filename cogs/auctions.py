@@ -15,7 +15,14 @@ from bot.views import AuctionView
 from cogs import rendering
 from cogs.buttons import info_reply
 from cogs.common import Reply, actor_of, answer, guild_id_of, send
-from cogs.options import Amount, Duration, HandleText, Reason, open_auction_choices
+from cogs.options import (
+    DISCORD_MAX_INTEGER,
+    Amount,
+    Duration,
+    HandleText,
+    Reason,
+    open_auction_choices,
+)
 
 log = logging.getLogger(__name__)
 
@@ -146,16 +153,22 @@ class Auctions(commands.Cog):
 
     @auction.command(name="end")
     @app_commands.autocomplete(handle=open_auction_choices)
-    async def end(self, interaction: discord.Interaction[Any], handle: HandleText) -> None:
+    async def end(
+        self,
+        interaction: discord.Interaction[Any],
+        handle: HandleText,
+        reason: Reason | None = None,
+    ) -> None:
         """End an auction now, with the result it has (moderators).
 
         Args:
             handle: The handle whose auction to end.
+            reason: Why (optional); goes into the audit log.
         """
 
         async def work() -> Reply:
             view = await self.service.end_now(
-                guild_id_of(interaction), actor_of(interaction), handle
+                guild_id_of(interaction), actor_of(interaction), handle, reason
             )
             return Reply(
                 content=f"Auction for {rendering.handle_text(view)} ended. {rendering.outcome_text(view, self.currency)}"
@@ -166,18 +179,23 @@ class Auctions(commands.Cog):
     @auction.command(name="extend")
     @app_commands.autocomplete(handle=open_auction_choices)
     async def extend(
-        self, interaction: discord.Interaction[Any], handle: HandleText, duration: Duration
+        self,
+        interaction: discord.Interaction[Any],
+        handle: HandleText,
+        duration: Duration,
+        reason: Reason | None = None,
     ) -> None:
         """Give an auction more time (moderators).
 
         Args:
             handle: The handle whose auction to extend.
             duration: How much longer, e.g. 30m or 1d.
+            reason: Why (optional); goes into the audit log.
         """
 
         async def work() -> Reply:
             view = await self.service.extend(
-                guild_id_of(interaction), actor_of(interaction), handle, duration
+                guild_id_of(interaction), actor_of(interaction), handle, duration, reason
             )
             return Reply(
                 content=(
@@ -196,6 +214,7 @@ class Auctions(commands.Cog):
         handle: HandleText,
         bidder: discord.User,
         reason: Reason,
+        bid: app_commands.Range[int, 1, DISCORD_MAX_INTEGER] | None = None,
     ) -> None:
         """Void a member's bids on an auction; price and leader are recomputed (moderators).
 
@@ -203,11 +222,17 @@ class Auctions(commands.Cog):
             handle: The handle whose auction it is.
             bidder: The member whose bids to void.
             reason: Why; goes into the audit log.
+            bid: Only this bid of theirs (its number, as /auction info shows it); default: all.
         """
 
         async def work() -> Reply:
             receipt = await self.service.void_bids(
-                guild_id_of(interaction), actor_of(interaction), handle, bidder.id, reason
+                guild_id_of(interaction),
+                actor_of(interaction),
+                handle,
+                bidder.id,
+                reason,
+                bid_id=bid,
             )
             view = receipt.auction
             price = self.currency.format(view.price) if view.price is not None else "no bids"

@@ -91,7 +91,7 @@ def info_embed(view: AuctionView, bids: list[BidView], currency: Currency) -> di
     if bids:
         # Who bid and the price it led to, never the amount typed (it could be a maximum).
         lines = [
-            f"{'~~' if b.voided else ''}{mention(b.bidder_id)} "
+            f"{'~~' if b.voided else ''}#{b.id} {mention(b.bidder_id)} "
             f"{discord.utils.format_dt(b.placed_at, 'R')}: {currency.format(b.price_after)}, "
             f"{mention(b.leader_after)} leading{'~~ (voided)' if b.voided else ''}"
             for b in bids
