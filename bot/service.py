@@ -8,7 +8,6 @@ returns views or raises an ``AuctionError`` whose message is written for the use
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -134,14 +133,9 @@ class AuctionService:
         """Run ``op`` in a transaction, then do what its commit calls for (move the close job,
         tell the listeners). That follow-up runs even if the caller stops waiting, so an
         auction is never left committed but unscheduled."""
-        task = asyncio.ensure_future(self._db.write(op))
-        task.add_done_callback(self._after_commit)
-        return await asyncio.shield(task)
+        return await self._db.write(op, on_commit=self._after_commit)
 
-    def _after_commit(self, task: asyncio.Future[_Written[Any]]) -> None:
-        if task.cancelled() or task.exception() is not None:
-            return
-        written = task.result()
+    def _after_commit(self, written: _Written[Any]) -> None:
         auction = written.auction
         # The write is committed whatever happens here: a failure is logged, never reported
         # to the member as if their request had failed.

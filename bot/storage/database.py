@@ -37,6 +37,7 @@ MAX_BATCH = 512
 class _Write:
     fn: Callable[[sqlite3.Connection], Any]
     future: asyncio.Future[Any] = field(repr=False)
+    on_commit: Callable[[Any], None] | None = None
 
 
 class Database:
@@ -80,11 +81,20 @@ class Database:
         self._check_open()
         return await self._run(self._conn, fn)
 
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` in a transaction; return its result once committed, or raise its error."""
+    async def write(
+        self,
+        fn: Callable[[sqlite3.Connection], T],
+        *,
+        on_commit: Callable[[T], None] | None = None,
+    ) -> T:
+        """Run ``fn`` in a transaction; return its result once committed, or raise its error.
+
+        ``on_commit(result)`` runs right after the commit even if the caller has stopped
+        waiting, for follow-up work that must not be lost with an impatient caller.
+        """
         self._check_open()
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Write(fn, future))
+        self._queue.put_nowait(_Write(fn, future, on_commit))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_loop(), name="database-writer")
         return await future
@@ -129,6 +139,11 @@ def _settle(batch: list[_Write], run: asyncio.Future[list[tuple[bool, Any]]]) ->
                 write.future.set_exception(error)
         return
     for write, (ok, value) in zip(batch, run.result(), strict=True):
+        if ok and write.on_commit is not None:
+            try:
+                write.on_commit(value)
+            except Exception:
+                log.exception("follow-up of a committed write failed")
         if write.future.done():  # the caller gave up waiting; the write still landed
             continue
         if ok:

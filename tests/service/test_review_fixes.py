@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -13,7 +15,7 @@ from bot.domain.errors import BidRefused, InvalidAmount, InvalidInput, NothingTo
 from bot.domain.handles import HandlePolicy
 from bot.domain.money import Currency, IncrementRule
 from bot.service import CLOSE_RETRY, AuctionService
-from bot.storage import outbox
+from bot.storage import auctions, outbox
 from bot.storage.database import Database
 from tests.conftest import ALICE, BOB, GUILD, MOD, SETTINGS, make_service
 from tests.fakes import RecordingReminders
@@ -37,18 +39,46 @@ async def test_a_failing_listener_does_not_turn_a_committed_bid_into_an_error(
 
 
 async def test_a_cancelled_caller_still_gets_its_auction_scheduled(
-    service: AuctionService, reminders: RecordingReminders, db: Database
+    service: AuctionService,
+    reminders: RecordingReminders,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    insert = auctions.insert
+
+    def slow_insert(*args: Any, **kwargs: Any) -> Any:
+        auction = insert(*args, **kwargs)
+        time.sleep(0.3)  # on the database thread: the caller gives up meanwhile
+        return auction
+
+    monkeypatch.setattr(auctions, "insert", slow_insert)
     task = asyncio.create_task(
         service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
     )
-    await asyncio.sleep(0)  # the write is queued
+    await asyncio.sleep(0.1)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.4)
     assert await rows(db, "SELECT id FROM auctions") == [(1,)]
     assert 1 in reminders.jobs  # the follow-up ran although nobody was waiting
+
+
+async def test_a_write_whose_caller_left_before_it_ran_is_not_made(db: Database) -> None:
+    blocker = asyncio.ensure_future(db.write(lambda c: time.sleep(0.2)))
+    await asyncio.sleep(0.05)  # the writer is busy with the blocker
+    late = asyncio.ensure_future(
+        db.write(
+            lambda c: c.execute(
+                "INSERT INTO audit_log (guild_id, actor_id, action, at) VALUES (1, 1, 'x', 0)"
+            )
+        )
+    )
+    await asyncio.sleep(0)
+    late.cancel()
+    await blocker
+    await asyncio.sleep(0.05)
+    assert await rows(db, "SELECT COUNT(*) FROM audit_log") == [(0,)]
 
 
 async def test_writes_in_flight_survive_a_cancelled_writer(db: Database) -> None:
