@@ -31,9 +31,11 @@ OLD_MESSAGE_EDIT_LIMIT = 30046
 class PostEditor:
     """Keeps each auction's post current with at most one edit per ``interval`` per auction.
 
-    Every change marks the auction dirty; one task per dirty auction waits out the interval
+    Every change marks the auction dirty; one worker per dirty auction waits out the interval
     and then renders the state as it is at that moment, so a burst of bids costs one edit and
-    the latest state always lands. A post Discord will no longer edit (deleted, or error
+    the latest state always lands. Edits of a post go one at a time: one held back by
+    Discord's rate limit is never overtaken by an older rendering, and the next waits
+    ``interval`` after it landed. A post Discord will no longer edit (deleted, or error
     30046 on old messages) is replaced by a fresh copy.
     """
 
@@ -43,40 +45,50 @@ class PostEditor:
         self.edits = 0  # for logs and tests
         self._dirty: set[int] = set()
         self._last_edit: dict[int, float] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._workers: dict[int, asyncio.Task[None]] = {}
 
     def changed(self, auction_id: int) -> None:
-        if auction_id in self._dirty:
-            return  # an edit is already on its way and will render the latest state
         self._dirty.add(auction_id)
-        task = asyncio.create_task(self._edit_soon(auction_id), name=f"post-edit:{auction_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if auction_id not in self._workers:  # else the running worker renders this change too
+            self._workers[auction_id] = asyncio.create_task(
+                self._keep_current(auction_id), name=f"post-edit:{auction_id}"
+            )
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
+        workers = list(self._workers.values())
+        for task in workers:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*workers, return_exceptions=True)
 
-    async def _edit_soon(self, auction_id: int) -> None:
+    async def _keep_current(self, auction_id: int) -> None:
         loop = asyncio.get_running_loop()
-        wait = self._last_edit.get(auction_id, float("-inf")) + self.interval - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        # From here on a new change schedules another edit, after this one's interval.
-        self._dirty.discard(auction_id)
-        self._last_edit[auction_id] = loop.time()
         try:
-            await self.refresh(auction_id)
-        except Exception:
-            log.exception("could not update the post of auction %s", auction_id)
+            while auction_id in self._dirty:
+                wait = self._last_edit.get(auction_id, float("-inf")) + self.interval - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                # A change from here on is rendered by the next round.
+                self._dirty.discard(auction_id)
+                still_open = True
+                try:
+                    still_open = await self.refresh(auction_id)
+                except Exception:
+                    log.exception("could not update the post of auction %s", auction_id)
+                if still_open:
+                    self._last_edit[auction_id] = loop.time()
+                else:
+                    self._last_edit.pop(auction_id, None)
+        finally:
+            # No await between the loop's last look at _dirty and this: a later change
+            # starts a new worker.
+            self._workers.pop(auction_id, None)
 
-    async def refresh(self, auction_id: int) -> None:
+    async def refresh(self, auction_id: int) -> bool:
+        """Bring the post up to date now; whether the auction is still open."""
         view = await self.bot.service.get_by_id(auction_id)
-        if not view.is_open:
-            self._last_edit.pop(auction_id, None)
         if view.message_id is None or view.channel_id is None:
-            return  # not posted yet: the post will show the state as it is when it goes out
+            # Not posted yet: the post will show the state as it is when it goes out.
+            return view.is_open
         channel = _channel(self.bot, view.channel_id)
         currency = self.bot.config.auctions.currency
         try:
@@ -94,6 +106,7 @@ class PostEditor:
                 embed=rendering.auction_embed(view, currency), view=post_buttons(view)
             )
             await self.bot.service.record_post(view.id, channel.id, message.id)
+        return view.is_open
 
 
 def _channel(bot: AuctionBot, channel_id: int) -> discord.PartialMessageable:
@@ -115,6 +128,8 @@ class Announcements(commands.Cog):
         self._refresh_task: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
+        if self.bot.sync_mode == "only":
+            return  # `python -m bot sync` registers the commands and leaves: nothing to send
         self.bot.service.on_change(self.posts.changed)
         self.bot.service.on_outbox(self.dispatcher.wake)
         self.dispatcher.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import discord
@@ -11,10 +12,11 @@ from discord.ext import commands
 
 from bot.client import AuctionBot
 from bot.domain.durations import format_duration
+from bot.domain.money import Currency
 from bot.views import AuctionView
 from cogs import rendering
 from cogs.buttons import info_reply
-from cogs.common import Reply, actor_of, answer, guild_id_of, send
+from cogs.common import Reply, actor_of, answer, bot_of, guild_id_of, report_error, send
 from cogs.options import (
     DISCORD_MAX_INTEGER,
     Amount,
@@ -26,45 +28,55 @@ from cogs.options import (
 
 log = logging.getLogger(__name__)
 
-PAGER_TIMEOUT = 300.0
+
+class ListPageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"auction-list:(?P<direction>previous|next):(?P<page>[0-9]{1,6})",
+):
+    """Previous/Next under /auction list. The page to show is in the custom id and the list
+    is read again on each click, so the buttons never time out and survive a restart (the
+    list is ephemeral: only the member who asked can click)."""
+
+    def __init__(self, direction: str, page: int, *, disabled: bool = False) -> None:
+        self.page = page
+        super().__init__(
+            discord.ui.Button(
+                label=direction.capitalize(),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"auction-list:{direction}:{page}",
+                disabled=disabled,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ListPageButton:
+        return cls(match["direction"], int(match["page"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            bot = bot_of(interaction)
+            views = await bot.service.list_open(guild_id_of(interaction), interaction.user.id)
+            embed, pager = list_page(views, self.page, bot.config.auctions.currency)
+            await interaction.response.edit_message(embed=embed, view=pager)
+        except Exception as exc:
+            await report_error(interaction, exc)
 
 
-class ListPager(discord.ui.View):
-    """Previous/next buttons for /auction list, for the member who asked."""
-
-    def __init__(self, owner_id: int, views: list[AuctionView], bot: AuctionBot) -> None:
-        super().__init__(timeout=PAGER_TIMEOUT)
-        self.owner_id = owner_id
-        self.views = views
-        self.currency = bot.config.auctions.currency
-        self.page = 0
-        self.pages = max(1, -(-len(views) // rendering.LIST_PAGE_SIZE))
-        self._sync_buttons()
-
-    def embed(self) -> discord.Embed:
-        return rendering.list_embed(self.views, self.page, self.currency)
-
-    def _sync_buttons(self) -> None:
-        self.previous.disabled = self.page == 0
-        self.next.disabled = self.page >= self.pages - 1
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        return interaction.user.id == self.owner_id
-
-    async def _turn(self, interaction: discord.Interaction[Any], step: int) -> None:
-        self.page = min(max(self.page + step, 0), self.pages - 1)
-        self._sync_buttons()
-        await interaction.response.edit_message(embed=self.embed(), view=self)
-
-    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
-    async def previous(
-        self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]
-    ) -> None:
-        await self._turn(interaction, -1)
-
-    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
-    async def next(self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]) -> None:
-        await self._turn(interaction, 1)
+def list_page(
+    views: list[AuctionView], page: int, currency: Currency
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    """One page of /auction list, with Previous/Next when there is more than one."""
+    pages = max(1, -(-len(views) // rendering.LIST_PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    embed = rendering.list_embed(views, page, currency)
+    if pages == 1:
+        return embed, None
+    pager = discord.ui.View(timeout=None)
+    pager.add_item(ListPageButton("previous", max(page - 1, 0), disabled=page == 0))
+    pager.add_item(ListPageButton("next", min(page + 1, pages - 1), disabled=page == pages - 1))
+    return embed, pager
 
 
 class Auctions(commands.Cog):
@@ -78,6 +90,12 @@ class Auctions(commands.Cog):
         self.bot = bot
         self.service = bot.service
         self.currency = bot.config.auctions.currency
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ListPageButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(ListPageButton)
 
     # -- moderators ---------------------------------------------------------------------------
 
@@ -287,11 +305,8 @@ class Auctions(commands.Cog):
     async def list_open(self, interaction: discord.Interaction[Any]) -> None:
         """The open auctions, soonest ending first."""
         views = await self.service.list_open(guild_id_of(interaction), interaction.user.id)
-        pager = ListPager(interaction.user.id, views, self.bot)
-        await send(
-            interaction,
-            Reply(embed=pager.embed(), view=pager if pager.pages > 1 else None),
-        )
+        embed, pager = list_page(views, 0, self.currency)
+        await send(interaction, Reply(embed=embed, view=pager))
 
 
 async def setup(bot: AuctionBot) -> None:

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.client import AuctionBot
 from cogs import rendering
-from cogs.buttons import DYNAMIC_ITEMS
+from cogs.buttons import DYNAMIC_ITEMS, submit_bid_dialog
 from cogs.common import Reply, actor_of, answer, guild_id_of
 from cogs.options import Amount, HandleText, open_auction_choices
 
@@ -29,6 +29,11 @@ class Bids(commands.Cog):
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        # The bid dialog is answered from what was submitted, whichever process opened it.
+        await submit_bid_dialog(interaction)
 
     @app_commands.command(name="bid")
     @app_commands.guild_only()

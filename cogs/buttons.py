@@ -107,7 +107,9 @@ class BidDialogButton(
                     Reply(content=f"The auction for {rendering.handle_text(view)} has closed."),
                 )
                 return
-            await interaction.response.send_modal(BidModal(view, bot.config.auctions.currency))
+            dialog = BidModal(view, bot.config.auctions.currency)
+            await interaction.response.send_modal(dialog)
+            dialog.stop()  # the submission is handled by submit_bid_dialog (see BidModal)
         except Exception as exc:
             await report_error(interaction, exc)
 
@@ -149,16 +151,22 @@ async def info_reply(interaction: discord.Interaction[Any], auction_id: int) -> 
     return Reply(embed=rendering.info_embed(view, bids, bot.config.auctions.currency))
 
 
+BID_DIALOG = re.compile(r"auction:(?P<id>[0-9]{1,20}):modal")
+
+
 class BidModal(discord.ui.Modal):
+    """The bid dialog as shown. Its submissions are handled by ``submit_bid_dialog`` from the
+    submitted values alone, not by this object: discord.py keys open modals by custom id
+    only, so members with the dialog open at once would share one object, closed for all
+    by the first submission; and a dialog left open would stop working at a restart."""
+
     def __init__(self, view: AuctionView, currency: Currency) -> None:
         title = f"Bid on @{view.handle.display}"
         super().__init__(
             title=title if len(title) <= 45 else title[:44] + "…",
-            timeout=600,
+            timeout=None,
             custom_id=f"auction:{view.id}:modal",
         )
-        self.auction_id = view.id
-        self.currency = currency
         self.amount: discord.ui.TextInput[BidModal] = discord.ui.TextInput(
             label=f"Your bid ({currency.name})"[:45],
             custom_id="amount",
@@ -175,26 +183,46 @@ class BidModal(discord.ui.Modal):
         self.add_item(self.amount)
         self.add_item(self.maximum)
 
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await answer(interaction, self._bid(interaction))
 
-    async def _bid(self, interaction: discord.Interaction[Any]) -> Reply:
-        bot = bot_of(interaction)
-        amount = self.currency.parse(self.amount.value, "bid")
-        maximum = (
-            self.currency.parse(self.maximum.value, "maximum")
-            if self.maximum.value.strip()
-            else None
-        )
-        receipt = await bot.service.place_bid_on(
-            guild_id_of(interaction), actor_of(interaction), self.auction_id, amount, maximum
-        )
-        return Reply(content=rendering.bid_reply(receipt, self.currency))
+def _submitted_values(components: list[dict[str, Any]]) -> dict[str, str]:
+    """The text inputs' values of a modal submission, by custom id (in action rows or labels)."""
+    values: dict[str, str] = {}
+    for component in components:
+        if "custom_id" in component and "value" in component:
+            values[str(component["custom_id"])] = str(component["value"])
+        children = list(component.get("components", []))
+        if isinstance(component.get("component"), dict):
+            children.append(component["component"])
+        values.update(_submitted_values(children))
+    return values
 
-    async def on_error(  # type: ignore[override]  # Modal.on_error takes no item
-        self, interaction: discord.Interaction[Any], error: Exception
-    ) -> None:
-        await report_error(interaction, error)
+
+async def submit_bid_dialog(interaction: discord.Interaction[Any]) -> bool:
+    """Handle a submission of a bid dialog; False if ``interaction`` is not one."""
+    data: dict[str, Any] = dict(interaction.data or {})
+    match = BID_DIALOG.fullmatch(str(data.get("custom_id", "")))
+    if interaction.type is not discord.InteractionType.modal_submit or match is None:
+        return False
+    values = _submitted_values(list(data.get("components", [])))
+    try:
+        await answer(interaction, _bid_from_dialog(interaction, int(match["id"]), values))
+    except Exception as exc:
+        await report_error(interaction, exc)
+    return True
+
+
+async def _bid_from_dialog(
+    interaction: discord.Interaction[Any], auction_id: int, values: dict[str, str]
+) -> Reply:
+    bot = bot_of(interaction)
+    currency = bot.config.auctions.currency
+    amount = currency.parse(values.get("amount", ""), "bid")
+    typed_maximum = values.get("maximum", "")
+    maximum = currency.parse(typed_maximum, "maximum") if typed_maximum.strip() else None
+    receipt = await bot.service.place_bid_on(
+        guild_id_of(interaction), actor_of(interaction), auction_id, amount, maximum
+    )
+    return Reply(content=rendering.bid_reply(receipt, currency))
 
 
 def post_buttons(view: AuctionView) -> discord.ui.View:

@@ -106,8 +106,9 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
             exc_info=(type(cause), cause, cause.__traceback__),
         )  # fmt: skip
         text = (
-            "Sorry, something went wrong on our side and nothing was changed by this request. "
-            f"If it keeps happening, tell a moderator the error id `{error_id}`."
+            # Not "nothing changed": the error may come after a bid was committed.
+            "Sorry, something went wrong on our side. If it keeps happening, tell a moderator "
+            f"the error id `{error_id}`."
         )
     try:
         await send(interaction, Reply(content=text))

@@ -419,6 +419,24 @@ def _too_many_requests(retry_after: float, limit: int, bucket: str | None) -> _R
 # --- optional OpenAPI validation ------------------------------------------------------------
 
 
+def _stringify_allowed_mentions(body: Any) -> bool:
+    """Turn integer ids in a message body's ``allowed_mentions`` (top level, or in an
+    interaction callback's ``data``) into strings, in place. True if any was changed."""
+    if not isinstance(body, dict):
+        return False
+    changed = False
+    for holder in (body, body.get("data")):
+        allowed = holder.get("allowed_mentions") if isinstance(holder, dict) else None
+        if not isinstance(allowed, dict):
+            continue
+        for key in ("users", "roles"):
+            ids = allowed.get(key)
+            if isinstance(ids, list) and any(isinstance(i, int) for i in ids):
+                allowed[key] = [str(i) if isinstance(i, int) else i for i in ids]
+                changed = True
+    return changed
+
+
 def _spec_path() -> Path | None:
     env = os.environ.get("DISCORD_OPENAPI_SPEC")
     path = (
@@ -516,6 +534,10 @@ class DiscordEmulator:
         self._by_token: dict[str, InteractionHandle] = {}
         self._modals: dict[str, JSON] = {}  # custom_id -> modal the bot opened
         self._requests: list[RecordedRequest] = []
+        # Called with each request once handled, before its answer goes back: a test can act
+        # at that exact moment (e.g. kill the bot after Discord took a message, before the
+        # bot hears so).
+        self.request_hooks: list[Callable[[RecordedRequest], None]] = []
         self._rate_rules: dict[tuple[str, str], _RateRule] = {}
         self._fail_rules: list[_FailRule] = []
         self._conns: set[_Conn] = set()
@@ -1292,18 +1314,19 @@ class DiscordEmulator:
             reply, template = self._route(
                 method, full_path, path, _Call(method, {}, request.query, body, files)
             )
-        self._requests.append(
-            RecordedRequest(
-                method,
-                path,
-                dict(request.query),
-                body,
-                time.monotonic(),
-                reply.status,
-                template,
-                reply.code,
-            )
+        recorded = RecordedRequest(
+            method,
+            path,
+            dict(request.query),
+            body,
+            time.monotonic(),
+            reply.status,
+            template,
+            reply.code,
         )
+        self._requests.append(recorded)
+        for hook in list(self.request_hooks):
+            hook(recorded)
         if template is None:
             log.error(
                 "DISCORD EMULATOR: unhandled request %s %s (answered %s)",
@@ -1390,6 +1413,10 @@ class DiscordEmulator:
         ):
             # Known false positive: discord.py sends an integer where the spec says string.
             raw = json.dumps({**body, "recipient_id": str(body["recipient_id"])}).encode()
+        elif _stringify_allowed_mentions(copied := copy.deepcopy(body)):
+            # The same false positive: discord.py's AllowedMentions sends user and role ids
+            # as integers (Discord accepts either). The recorded body keeps the integers.
+            raw = json.dumps(copied).encode()
 
         def run() -> None:
             error = _validate(self._openapi, method, path, query, raw)

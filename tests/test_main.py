@@ -1,0 +1,98 @@
+"""``python -m bot`` refuses to start on a bad set-up with one clear line, not a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+VALID = """
+[discord]
+guild_ids = [1210000000000000100]
+auction_channel_id = 1210000000000000201
+
+[database]
+path = "auctions.db"
+"""
+
+
+def run_bot(
+    tmp_path: Path, *args: str, token: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    if token is not None:
+        env["DISCORD_TOKEN"] = token
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def assert_one_clear_line(result: subprocess.CompletedProcess[str], *expected: str) -> str:
+    assert result.returncode != 0, result
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    for text in expected:
+        assert text in lines[0], (text, lines[0])
+    return lines[0]
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "--config", "nowhere.toml", token="t")
+    assert_one_clear_line(result, "nowhere.toml", "not found", "config.example.toml")
+
+
+def test_default_config_path_is_config_toml(tmp_path: Path) -> None:
+    assert_one_clear_line(run_bot(tmp_path, token="t"), "config.toml", "not found")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[discord\ntoken = 1", "is not valid TOML"),
+        (VALID + "\n[currency]\nmax_amount = \"lots\"\n", "[currency].max_amount"),
+        (VALID + "\n[bidding]\nincrement_percent = -3\n", "[bidding].increment_percent"),
+        (VALID + "\n[auctions]\nmin_duration = \"soon\"\n", "[auctions].min_duration"),
+        (VALID + "\n[handles]\nplatform = \"myspace\"\n", "[handles].platform"),
+        (VALID.replace("[database]", "[database]\ncolour = \"blue\""), "unknown key 'colour'"),
+        (VALID + "\n[extras]\n", "Unknown section [extras]"),
+    ],
+    ids=["toml-syntax", "bad-type", "out-of-range", "bad-duration", "bad-platform",
+         "unknown-key", "unknown-section"],
+)  # fmt: skip
+def test_invalid_config(tmp_path: Path, text: str, expected: str) -> None:
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    assert_one_clear_line(run_bot(tmp_path, "--config", "config.toml", token="t"), expected)
+
+
+def test_no_token(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(VALID, encoding="utf-8")
+    line = assert_one_clear_line(run_bot(tmp_path, "--config", "config.toml"), "DISCORD_TOKEN")
+    assert "No bot token" in line
+
+
+def test_database_that_cannot_be_opened(tmp_path: Path) -> None:
+    (tmp_path / "not-a-directory").write_text("", encoding="utf-8")
+    text = VALID.replace('path = "auctions.db"', 'path = "not-a-directory/auctions.db"')
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    result = run_bot(tmp_path, "--config", "config.toml", token="t")
+    assert_one_clear_line(result, "not-a-directory")
+
+
+def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "--config", "config.toml", "launch", token="t")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "invalid choice: 'launch'" in result.stderr
