@@ -51,7 +51,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 async def run(config: Config, *, sync_mode: SyncMode = "auto") -> None:
     """Build everything and run the bot until it is closed."""
     clock = SystemClock()
-    db = await Database.open(config.database.path, synchronous=config.database.synchronous)
+    path = config.database.path
+    try:
+        db = await Database.open(path, synchronous=config.database.synchronous)
+    except (OSError, sqlite3.Error) as exc:
+        raise RuntimeError(f"cannot open the database {path}: {exc}") from exc
     scheduler = CloseScheduler()
     service = AuctionService(
         db,

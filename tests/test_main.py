@@ -88,7 +88,8 @@ def test_database_that_cannot_be_opened(tmp_path: Path) -> None:
     text = VALID.replace('path = "auctions.db"', 'path = "not-a-directory/auctions.db"')
     (tmp_path / "config.toml").write_text(text, encoding="utf-8")
     result = run_bot(tmp_path, "--config", "config.toml", token="t")
-    assert_one_clear_line(result, "not-a-directory")
+    line = assert_one_clear_line(result, "not-a-directory")
+    assert "cannot open the database" in line
 
 
 def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
