@@ -99,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         datefmt="%Y-%m-%d %H:%M:%S",
     )
     logging.getLogger("discord").setLevel(logging.WARNING)
+    # discord.py warns at start-up that voice support is missing; this bot has no voice.
+    logging.getLogger("discord.client").setLevel(logging.ERROR)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         config = load_config(args.config)
@@ -109,7 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         asyncio.run(run(config, sync_mode=mode))
     except discord.LoginFailure:
-        print("error: Discord refused the bot token; check DISCORD_TOKEN.", file=sys.stderr)
+        print(
+            "error: Discord refused the bot token; check DISCORD_TOKEN (or [discord].token).",
+            file=sys.stderr,
+        )
         return 1
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
