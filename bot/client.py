@@ -23,6 +23,10 @@ EXTENSIONS = ("cogs.errors", "cogs.announcements", "cogs.auctions", "cogs.bids")
 SyncMode = Literal["auto", "force", "only"]
 
 
+class CommandSyncFailed(RuntimeError):
+    """``python -m bot sync`` could not register the commands everywhere."""
+
+
 class AuctionBot(commands.Bot):
     def __init__(
         self,
@@ -55,7 +59,11 @@ class AuctionBot(commands.Bot):
         if self.sync_mode == "only":
             for extension in EXTENSIONS:
                 await self.load_extension(extension)
-            await self.sync_commands(force=True)
+            failed = await self.sync_commands(force=True)
+            if failed:
+                raise CommandSyncFailed(
+                    f"Discord refused the command sync for {', '.join(failed)}."
+                )
             return
         # APScheduler's asyncio scheduler needs the running loop, which exists only now.
         self.scheduler.start()
@@ -77,32 +85,44 @@ class AuctionBot(commands.Bot):
 
     async def sync_commands(self, *, force: bool = False) -> list[str]:
         """Sync to the configured guilds (instant), else globally; skip a scope whose command
-        set has not changed since its last sync. Returns the scopes synced."""
+        set has not changed since its last sync. A scope Discord refuses (the bot is not in
+        that server, lacks the applications.commands scope, hit the daily limit...) is logged
+        and left for the next start; the bot runs on. Returns the scopes that failed."""
         guild_ids = self.config.discord.guild_ids
         scopes: list[discord.Object | None] = (
             [discord.Object(id=g) for g in guild_ids] if guild_ids else [None]
         )
-        synced = []
+        failed = []
         for guild in scopes:
             if guild is not None:
                 self.tree.copy_global_to(guild=guild)
             name = "global" if guild is None else f"guild:{guild.id}"
-            key = f"command-sync:{name}"
+            # Keyed by application too: the same database run with another bot syncs anew.
+            key = f"command-sync:{self.application_id}:{name}"
             fingerprint = self._fingerprint(guild)
             if not force and await self.service.remembered(key) == fingerprint:
                 log.info("commands unchanged since the last sync to %s; not syncing", name)
                 continue
-            commands_synced = await self.tree.sync(guild=guild)
+            try:
+                commands_synced = await self.tree.sync(guild=guild)
+            except discord.HTTPException as exc:
+                log.error(
+                    "command sync to %s refused (%s %s): %s", name, exc.status, exc.code, exc.text
+                )
+                failed.append(name)
+                continue
             await self.service.remember(key, fingerprint)
-            synced.append(name)
             log.info("synced %d command(s) to %s", len(commands_synced), name)
-        return synced
+        return failed
 
     async def on_ready(self) -> None:
         user = self.user
         log.info("logged in as %s (%s) in %d server(s)", user, user and user.id, len(self.guilds))
 
     async def close(self) -> None:
+        if self.is_closed():
+            return
         log.info("shutting down")
-        await super().close()  # unloads the cogs: the outbox dispatcher and post editor stop
+        # No close job may start while the rest stops; the database finishes queued writes.
         self.scheduler.shutdown()
+        await super().close()  # unloads the cogs: the outbox dispatcher and post editor stop

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from typing import Any
 
 import discord
@@ -12,7 +13,6 @@ from discord.ext import commands
 
 from bot.client import AuctionBot
 from bot.delivery import OutboxDispatcher, PermanentDeliveryError
-from bot.domain.auction import Outcome
 from bot.storage.outbox import MessageKind, OutboxMessage
 from bot.views import AuctionView
 from cogs import rendering
@@ -22,10 +22,9 @@ log = logging.getLogger(__name__)
 
 # Discord error codes this cog reacts to.
 UNKNOWN_MESSAGE = 10008
-UNKNOWN_CHANNEL = 10003
-CANNOT_DM = 50007
-MISSING_ACCESS = 50001
 OLD_MESSAGE_EDIT_LIMIT = 30046
+# A failed post edit is tried again after this long, doubling up to the cap.
+EDIT_RETRY_CAP = 300.0
 
 
 class PostEditor:
@@ -36,7 +35,8 @@ class PostEditor:
     the latest state always lands. Edits of a post go one at a time: one held back by
     Discord's rate limit is never overtaken by an older rendering, and the next waits
     ``interval`` after it landed. A post Discord will no longer edit (deleted, or error
-    30046 on old messages) is replaced by a fresh copy.
+    30046 on old messages) is replaced by a fresh copy; a failed edit is tried again with
+    backoff, except where the bot may no longer see or write in the channel.
     """
 
     def __init__(self, bot: AuctionBot, interval: float) -> None:
@@ -46,8 +46,12 @@ class PostEditor:
         self._dirty: set[int] = set()
         self._last_edit: dict[int, float] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
+        self._failures: dict[int, int] = {}
+        self._stopped = False
 
     def changed(self, auction_id: int) -> None:
+        if self._stopped:
+            return  # shutting down: the next start refreshes every open post
         self._dirty.add(auction_id)
         if auction_id not in self._workers:  # else the running worker renders this change too
             self._workers[auction_id] = asyncio.create_task(
@@ -55,6 +59,7 @@ class PostEditor:
             )
 
     async def stop(self) -> None:
+        self._stopped = True
         workers = list(self._workers.values())
         for task in workers:
             task.cancel()
@@ -72,8 +77,20 @@ class PostEditor:
                 still_open = True
                 try:
                     still_open = await self.refresh(auction_id)
-                except Exception:
-                    log.exception("could not update the post of auction %s", auction_id)
+                    self._failures.pop(auction_id, None)
+                except discord.Forbidden as exc:
+                    log.warning("post of auction %s can't be updated: %s", auction_id, exc.text)
+                except Exception as exc:
+                    failures = self._failures[auction_id] = self._failures.get(auction_id, 0) + 1
+                    delay = min(self.interval * 2**failures, EDIT_RETRY_CAP)
+                    log.warning(
+                        "could not update the post of auction %s; trying again in %.0fs",
+                        auction_id, delay,
+                        # Discord's refusals are expected; anything else gets its traceback.
+                        exc_info=not isinstance(exc, discord.HTTPException),
+                    )  # fmt: skip
+                    self._dirty.add(auction_id)
+                    await asyncio.sleep(delay)
                 if still_open:
                     self._last_edit[auction_id] = loop.time()
                 else:
@@ -126,10 +143,12 @@ class Announcements(commands.Cog):
             bot.db, self, clock=bot.clock, settings=bot.config.outbox
         )
         self._refresh_task: asyncio.Task[None] | None = None
+        self._nonce_prefix = ""
 
     async def cog_load(self) -> None:
         if self.bot.sync_mode == "only":
             return  # `python -m bot sync` registers the commands and leaves: nothing to send
+        self._nonce_prefix = await self._database_nonce_prefix()
         self.bot.service.on_change(self.posts.changed)
         self.bot.service.on_outbox(self.dispatcher.wake)
         self.dispatcher.start()
@@ -161,17 +180,27 @@ class Announcements(commands.Cog):
         }[message.kind]
         try:
             await handler(message)
-        except discord.Forbidden as exc:
-            raise PermanentDeliveryError(str(exc)) from exc
-        except discord.NotFound as exc:
-            raise PermanentDeliveryError(str(exc)) from exc
-        log.info("announced %s for auction %s", message.kind.value, message.auction_id)
+        except discord.HTTPException as exc:
+            # A 4xx other than a rate limit (which discord.py waits out) will not change on a
+            # retry: missing access or permissions, unknown channel, DMs closed, bad request.
+            if 400 <= exc.status < 500 and exc.status != 429:
+                raise PermanentDeliveryError(f"{exc.status} {exc.code}: {exc.text}") from exc
+            raise
 
-    @staticmethod
-    def _nonce(message: OutboxMessage) -> str:
-        # Discord drops a second message with the same nonce (enforce_nonce), so a
-        # redelivery after a crash between sending and marking delivered is not doubled.
-        return f"outbox-{message.id}"
+    async def _database_nonce_prefix(self) -> str:
+        """A random id of this database, so two databases (staging and production on one
+        token, or a database started afresh) never reuse each other's nonces."""
+        prefix = await self.bot.service.remembered("nonce-prefix")
+        if prefix is None:
+            prefix = secrets.token_hex(4)
+            await self.bot.service.remember("nonce-prefix", prefix)
+        return prefix
+
+    def _nonce(self, message: OutboxMessage) -> str:
+        # Discord drops a second message with the same nonce sent within a few minutes
+        # (enforce_nonce), so a redelivery after a crash between sending and marking
+        # delivered is not doubled. At most 25 characters.
+        return f"o{self._nonce_prefix}-{message.id}"
 
     async def _auction(self, message: OutboxMessage) -> AuctionView:
         assert message.auction_id is not None
@@ -181,16 +210,18 @@ class Announcements(commands.Cog):
         view = await self._auction(message)
         if view.message_id is not None:
             return  # already posted (an earlier delivery got this far)
-        channel_id = view.channel_id or self.bot.config.discord.auction_channel_id
-        if channel_id is None:
+        if view.channel_id is None:
             raise PermanentDeliveryError(f"auction {view.id} has no channel to be posted in")
-        channel = _channel(self.bot, channel_id)
+        channel = _channel(self.bot, view.channel_id)
         posted = await channel.send(
             embed=rendering.auction_embed(view, self.currency),
             view=post_buttons(view),
             nonce=self._nonce(message),
         )
         await self.bot.service.record_post(view.id, posted.channel.id, posted.id)
+        log.info("auction %s posted in channel %s", view.id, posted.channel.id)
+        # Bids that came in while the post was on its way are shown by the next edit.
+        self.posts.changed(view.id)
 
     async def _dm_outbid(self, message: OutboxMessage) -> None:
         user_id = int(message.payload["user_id"])
@@ -205,6 +236,7 @@ class Announcements(commands.Cog):
                 f"https://discord.com/channels/{view.guild_id}/{view.channel_id}/{view.message_id}"
             )
         await self._dm(user_id, rendering.outbid_dm(view, self.currency, link), message)
+        log.info("auction %s: outbid DM sent to %s", view.id, user_id)
 
     async def _dm_winner(self, message: OutboxMessage) -> None:
         view = await self._auction(message)
@@ -213,22 +245,19 @@ class Announcements(commands.Cog):
         guild = self.bot.get_guild(view.guild_id)
         text = rendering.winner_dm(view, self.currency, guild.name if guild else None)
         await self._dm(view.winner_id, text, message)
+        log.info("auction %s: winner DM sent to %s", view.id, view.winner_id)
 
     async def _dm(self, user_id: int, text: str, message: OutboxMessage) -> None:
+        # A member who does not accept DMs answers 403 (50007): permanent, see deliver().
         channel = await self.bot.create_dm(discord.Object(id=user_id))
-        try:
-            await channel.send(text, nonce=self._nonce(message))
-        except discord.HTTPException as exc:
-            if exc.code == CANNOT_DM:
-                raise PermanentDeliveryError(f"member {user_id} does not accept DMs") from exc
-            raise
+        await channel.send(text, nonce=self._nonce(message))
 
     async def _announce_result(self, message: OutboxMessage) -> None:
         view = await self._auction(message)
         if view.channel_id is None:
             return
         channel = _channel(self.bot, view.channel_id)
-        winner = view.winner_id if view.outcome is Outcome.SOLD else None
+        winner = view.winner_id
         await channel.send(
             rendering.closed_announcement(view, self.currency),
             # Pings the winner and nobody else.
@@ -237,6 +266,7 @@ class Announcements(commands.Cog):
             ),
             nonce=self._nonce(message),
         )
+        log.info("auction %s: result announced (%s)", view.id, view.outcome)
         self.posts.changed(view.id)
 
     async def _announce_cancellation(self, message: OutboxMessage) -> None:
@@ -248,15 +278,24 @@ class Announcements(commands.Cog):
         await channel.send(
             rendering.cancelled_announcement(view, reason), nonce=self._nonce(message)
         )
+        log.info("auction %s: cancellation announced", view.id)
         self.posts.changed(view.id)
 
     async def _copy_to_audit(self, message: OutboxMessage) -> None:
         channel_id = self.bot.config.discord.audit_channel_id
         if channel_id is None:
             return
-        channel = _channel(self.bot, channel_id)
+        # One config serves every server the bot is in: copy only to an audit channel of the
+        # server where the action happened, never into another server's.
+        await self.bot.wait_until_ready()
+        audit_channel = self.bot.get_channel(channel_id)
+        guild = getattr(audit_channel, "guild", None)
+        if guild is None or guild.id != message.guild_id:
+            return
         payload: dict[str, Any] = message.payload
-        await channel.send(rendering.audit_line(payload), nonce=self._nonce(message))
+        await _channel(self.bot, channel_id).send(
+            rendering.audit_line(payload), nonce=self._nonce(message)
+        )
 
 
 async def setup(bot: AuctionBot) -> None:

@@ -12,11 +12,13 @@ from discord.ext import commands
 
 from bot.client import AuctionBot
 from bot.domain.durations import format_duration
+from bot.domain.errors import InvalidInput
+from bot.domain.handles import normalise
 from bot.domain.money import Currency
 from bot.views import AuctionView
 from cogs import rendering
 from cogs.buttons import info_reply
-from cogs.common import Reply, actor_of, answer, bot_of, guild_id_of, report_error, send
+from cogs.common import Reply, actor_of, answer, bot_of, guild_id_of, report_error
 from cogs.options import (
     DISCORD_MAX_INTEGER,
     Amount,
@@ -79,6 +81,19 @@ def list_page(
     return embed, pager
 
 
+def _check_can_post(channel: discord.abc.GuildChannel) -> None:
+    """Refuse a channel the bot cannot post the auction in, before anything is listed."""
+    me = channel.guild.me
+    if me is None:
+        return  # the server is not cached yet; delivery reports a refusal in the log
+    allowed = channel.permissions_for(me)
+    if not (allowed.view_channel and allowed.send_messages and allowed.embed_links):
+        raise InvalidInput(
+            f"I can't post in <#{channel.id}>: I need View Channel, Send Messages and Embed Links "
+            "there. Pick another channel or ask an admin to grant them."
+        )
+
+
 class Auctions(commands.Cog):
     auction = app_commands.Group(
         name="auction",
@@ -122,13 +137,12 @@ class Auctions(commands.Cog):
             increment: Minimum raise over the price: an amount (10) or a percentage (5%).
             channel: Where to post the auction (default: the auction channel, else here).
         """
-        channel_id = (
-            channel.id
-            if channel is not None
-            else self.bot.config.discord.auction_channel_id or interaction.channel_id
-        )
+        target = channel or self._default_channel(interaction)
+        channel_id = target.id if target is not None else interaction.channel_id
 
         async def work() -> Reply:
+            if isinstance(target, discord.abc.GuildChannel):
+                _check_can_post(target)
             view = await self.service.start_auction(
                 guild_id_of(interaction),
                 actor_of(interaction),
@@ -278,9 +292,7 @@ class Auctions(commands.Cog):
             await self.service.release_handle(
                 guild_id_of(interaction), actor_of(interaction), handle, reason
             )
-            return Reply(
-                content=f"@{rendering.safe(handle.strip().lstrip('@'))} can be auctioned again."
-            )
+            return Reply(content=f"@{rendering.safe(normalise(handle))} can be auctioned again.")
 
         await answer(interaction, work())
 
@@ -304,9 +316,26 @@ class Auctions(commands.Cog):
     @auction.command(name="list")
     async def list_open(self, interaction: discord.Interaction[Any]) -> None:
         """The open auctions, soonest ending first."""
-        views = await self.service.list_open(guild_id_of(interaction), interaction.user.id)
-        embed, pager = list_page(views, 0, self.currency)
-        await send(interaction, Reply(embed=embed, view=pager))
+
+        async def work() -> Reply:
+            views = await self.service.list_open(guild_id_of(interaction), interaction.user.id)
+            embed, pager = list_page(views, 0, self.currency)
+            return Reply(embed=embed, view=pager)
+
+        await answer(interaction, work())
+
+    def _default_channel(
+        self, interaction: discord.Interaction[Any]
+    ) -> discord.abc.GuildChannel | None:
+        """The configured auction channel if it is in this server (one config serves every
+        server the bot is in), else the channel the command was used in."""
+        configured = self.bot.config.discord.auction_channel_id
+        guild = interaction.guild
+        found = guild.get_channel(configured) if guild is not None and configured else None
+        if found is not None:
+            return found
+        here = interaction.channel
+        return here if isinstance(here, discord.abc.GuildChannel) else None
 
 
 async def setup(bot: AuctionBot) -> None:

@@ -71,11 +71,15 @@ class Bids(commands.Cog):
         Args:
             enabled: True to get a DM when outbid, False to stop them.
         """
-        await self.service.set_outbid_dms(guild_id_of(interaction), actor_of(interaction), enabled)
-        state = "on" if enabled else "off"
-        await interaction.response.send_message(
-            f"Outbid DMs are now {state} for you on this server.", ephemeral=True
-        )
+
+        async def work() -> Reply:
+            await self.service.set_outbid_dms(
+                guild_id_of(interaction), actor_of(interaction), enabled
+            )
+            state = "on" if enabled else "off"
+            return Reply(content=f"Outbid DMs are now {state} for you on this server.")
+
+        await answer(interaction, work())
 
 
 async def setup(bot: AuctionBot) -> None:

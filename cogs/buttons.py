@@ -4,6 +4,8 @@ after a restart; everything else is read from the database when clicked."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from typing import Any
@@ -19,6 +21,8 @@ from cogs.common import Reply, actor_of, answer, bot_of, guild_id_of, report_err
 log = logging.getLogger(__name__)
 
 LATEST_BIDS_SHOWN = 5
+# How long the Bid... button waits for the auction before opening a plain dialog.
+DIALOG_READ_TIMEOUT = 1.5
 
 
 class QuickBidButton(
@@ -97,17 +101,22 @@ class BidDialogButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
             bot = bot_of(interaction)
-            # A modal must be the first response, so this read has to be quick (it is local).
-            view = await bot.service.get_by_id(
-                self.auction_id, interaction.user.id, guild_id=guild_id_of(interaction)
-            )
-            if not view.is_open:
+            guild_id = guild_id_of(interaction)
+            # A modal must be the first response (it cannot follow a defer): if the database
+            # is slow to answer, open a plain dialog rather than let the interaction expire.
+            view: AuctionView | None = None
+            with contextlib.suppress(TimeoutError):
+                view = await asyncio.wait_for(
+                    bot.service.get_by_id(self.auction_id, interaction.user.id, guild_id=guild_id),
+                    DIALOG_READ_TIMEOUT,
+                )
+            if view is not None and not view.is_open:
                 await send(
                     interaction,
                     Reply(content=f"The auction for {rendering.handle_text(view)} has closed."),
                 )
                 return
-            dialog = BidModal(view, bot.config.auctions.currency)
+            dialog = BidModal(self.auction_id, view, bot.config.auctions.currency)
             await interaction.response.send_modal(dialog)
             dialog.stop()  # the submission is handled by submit_bid_dialog (see BidModal)
         except Exception as exc:
@@ -160,17 +169,17 @@ class BidModal(discord.ui.Modal):
     only, so members with the dialog open at once would share one object, closed for all
     by the first submission; and a dialog left open would stop working at a restart."""
 
-    def __init__(self, view: AuctionView, currency: Currency) -> None:
-        title = f"Bid on @{view.handle.display}"
+    def __init__(self, auction_id: int, view: AuctionView | None, currency: Currency) -> None:
+        title = "Place a bid" if view is None else f"Bid on @{view.handle.display}"
         super().__init__(
             title=title if len(title) <= 45 else title[:44] + "…",
             timeout=None,
-            custom_id=f"auction:{view.id}:modal",
+            custom_id=f"auction:{auction_id}:modal",
         )
         self.amount: discord.ui.TextInput[BidModal] = discord.ui.TextInput(
             label=f"Your bid ({currency.name})"[:45],
             custom_id="amount",
-            placeholder=f"at least {view.minimum_bid:,}",
+            placeholder=None if view is None else f"at least {view.minimum_bid:,}",
             max_length=24,
         )
         self.maximum: discord.ui.TextInput[BidModal] = discord.ui.TextInput(

@@ -14,6 +14,7 @@ from discord import app_commands
 
 from bot.domain.access import Actor
 from bot.domain.errors import AuctionError
+from bot.domain.text import quote
 
 if TYPE_CHECKING:
     from bot.client import AuctionBot
@@ -37,7 +38,8 @@ def actor_of(interaction: discord.Interaction[Any]) -> Actor:
     return Actor(
         user_id=user.id,
         role_ids=frozenset(role.id for role in user.roles),
-        manages_guild=user.guild_permissions.manage_guild,
+        # From the cached roles, or Discord's own computation when the server is not cached.
+        manages_guild=user.guild_permissions.manage_guild or interaction.permissions.manage_guild,
     )
 
 
@@ -98,7 +100,7 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
     elif isinstance(cause, app_commands.CheckFailure):
         text = str(cause) or "You can't use this command here."
     elif isinstance(cause, app_commands.TransformerError):
-        text = f"`{cause.value}` isn't a valid value for that option."
+        text = f"`{quote(str(cause.value))}` isn't a valid value for that option."
     else:
         error_id = secrets.token_hex(4)
         log.error(

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.domain.durations import parse_duration
+from bot.domain.handles import handle_key
 from cogs.common import bot_of, guild_id_of
 
 # Discord's integer options stop at 2**53; the configured maximum is enforced by the bot.
@@ -36,7 +37,7 @@ async def open_auction_choices(
     if interaction.guild_id is None:
         return []
     bot = bot_of(interaction)
-    typed = current.strip().lstrip("@").casefold()
+    typed = handle_key(current)
     currency = bot.config.auctions.currency
     now = bot.clock.now()
     choices = []
