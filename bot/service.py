@@ -476,6 +476,8 @@ class AuctionService:
         )  # fmt: skip
         if receipt.extended:
             log.info("auction %s extended by anti-sniping to %s", view.id, _when(view.ends_at))
+        if receipt.effect is Effect.BOUGHT_NOW:
+            log.info("auction %s closed: bought now by %s at %s", view.id, bidder, view.price)
         return receipt
 
     # -- closing --------------------------------------------------------------------------

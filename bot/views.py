@@ -114,10 +114,6 @@ class BidReceipt:
     outbid_user_id: int | None
     auction: AuctionView  # seen by the bidder: includes their own maximum if they lead
 
-    @property
-    def leading(self) -> bool:
-        return self.auction.leader_id is not None and self.effect is not Effect.OUTBID_BY_PROXY
-
 
 @dataclass(frozen=True, slots=True)
 class VoidReceipt:

@@ -70,7 +70,7 @@ def list_page(
     views: list[AuctionView], page: int, currency: Currency
 ) -> tuple[discord.Embed, discord.ui.View | None]:
     """One page of /auction list, with Previous/Next when there is more than one."""
-    pages = max(1, -(-len(views) // rendering.LIST_PAGE_SIZE))
+    pages = rendering.page_count(len(views))
     page = min(max(page, 0), pages - 1)
     embed = rendering.list_embed(views, page, currency)
     if pages == 1:

@@ -65,6 +65,10 @@ class QuickBidButton(
             # The label was drawn before someone else bid: say so rather than bid more.
             if exc.minimum is None:
                 raise
+            log.info(
+                "refused quick bid %s on auction %s from %s: the minimum is now %s",
+                self.amount, self.auction_id, interaction.user.id, exc.minimum,
+            )  # fmt: skip
             currency = bot.config.auctions.currency
             return Reply(
                 content=(

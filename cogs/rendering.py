@@ -6,7 +6,7 @@ from datetime import datetime
 
 import discord
 
-from bot.domain.auction import Effect, Outcome, Status
+from bot.domain.auction import Effect, Outcome
 from bot.domain.money import Currency
 from bot.views import AuctionView, BidReceipt, BidView
 
@@ -38,7 +38,7 @@ def outcome_text(view: AuctionView, currency: Currency) -> str:
     price = currency.format(view.price) if view.price is not None else ""
     match view.outcome:
         case Outcome.SOLD:
-            return f"Sold to {mention(view.leader_id)} for **{price}**."
+            return f"Sold to {mention(view.winner_id)} for **{price}**."
         case Outcome.RESERVE_NOT_MET:
             return f"Reserve not met: no sale (highest bid {price})."
         case Outcome.NO_BIDS:
@@ -130,8 +130,13 @@ def bid_reply(receipt: BidReceipt, currency: Currency) -> str:
     return text
 
 
+def page_count(items: int) -> int:
+    """How many pages /auction list needs (at least one, even when empty)."""
+    return max(1, -(-items // LIST_PAGE_SIZE))
+
+
 def list_embed(views: list[AuctionView], page: int, currency: Currency) -> discord.Embed:
-    pages = max(1, -(-len(views) // LIST_PAGE_SIZE))
+    pages = page_count(len(views))
     shown = views[page * LIST_PAGE_SIZE : (page + 1) * LIST_PAGE_SIZE]
     embed = discord.Embed(title="Open auctions", colour=COLOUR_OPEN)
     if not views:
@@ -186,9 +191,3 @@ def audit_line(payload: dict[str, object]) -> str:
         f"@{safe(str(payload.get('handle', '')))}: {safe(str(payload.get('detail', '')))}"
     )
     return text + (f" (reason: {safe(str(reason))})" if reason else "")
-
-
-def status_word(view: AuctionView) -> str:
-    if view.status is Status.OPEN:
-        return "open"
-    return "cancelled" if view.status is Status.CANCELLED else "closed"
