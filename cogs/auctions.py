@@ -141,11 +141,14 @@ class Auctions(commands.Cog):
         channel_id = target.id if target is not None else interaction.channel_id
 
         async def work() -> Reply:
+            actor = actor_of(interaction)
+            # Who may start comes first, so a member is not told about channel permissions.
+            self.service.access.require_moderator(actor)
             if isinstance(target, discord.abc.GuildChannel):
                 _check_can_post(target)
             view = await self.service.start_auction(
                 guild_id_of(interaction),
-                actor_of(interaction),
+                actor,
                 handle,
                 starting_bid=starting_bid,
                 duration=duration,
