@@ -185,7 +185,7 @@ class AuctionService:
             anti_snipe_extension=self.settings.anti_snipe_extension,
             max_extensions=self.settings.max_extensions,
         )
-        terms.check(self.settings.currency)
+        terms.check(self.currency)
 
         def op(conn: sqlite3.Connection) -> _Written[Auction]:
             now = self._clock.now()
@@ -422,7 +422,7 @@ class AuctionService:
     ) -> BidReceipt:
         self.access.require_bidder(actor)
         # Refuse malformed amounts before touching the database.
-        check_bid_amounts(self.settings.currency, amount, maximum)
+        check_bid_amounts(self.currency, amount, maximum)
         bidder = actor.user_id
 
         def op(conn: sqlite3.Connection) -> _Written[BidReceipt]:
@@ -430,7 +430,7 @@ class AuctionService:
             auction = find(conn)
             decision = decide_bid(
                 auction,
-                currency=self.settings.currency,
+                currency=self.currency,
                 bidder_id=bidder,
                 amount=amount,
                 maximum=maximum,

@@ -51,7 +51,7 @@ class AuctionView:
             id=auction.id,
             guild_id=auction.guild_id,
             handle=auction.handle,
-            platform=PLATFORM_NAMES.get(auction.platform, auction.platform),  # type: ignore[call-overload]
+            platform=PLATFORM_NAMES.get(auction.platform, auction.platform),
             status=auction.status,
             outcome=auction.outcome,
             starting_bid=auction.terms.starting_bid,

@@ -270,7 +270,7 @@ class Auctions(commands.Cog):
                 bid_id=bid,
             )
             view = receipt.auction
-            price = self.currency.format(view.price) if view.price is not None else "no bids"
+            price = rendering.price_text(view, self.currency)
             return Reply(
                 content=(
                     f"Voided {receipt.voided} bid(s) by {rendering.mention(bidder.id)} on "

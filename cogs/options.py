@@ -11,6 +11,7 @@ from discord import app_commands
 
 from bot.domain.durations import parse_duration
 from bot.domain.handles import handle_key
+from cogs import rendering
 from cogs.common import bot_of, guild_id_of
 
 # Discord's integer options stop at 2**53; the configured maximum is enforced by the bot.
@@ -44,7 +45,7 @@ async def open_auction_choices(
     for view in await bot.service.list_open(guild_id_of(interaction)):
         if typed and typed not in view.handle.key:
             continue
-        price = currency.format(view.price) if view.price is not None else "no bids"
+        price = rendering.price_text(view, currency)
         left = max(int((view.ends_at - now).total_seconds()), 0)
         name = f"@{view.handle.display} · {price} · ends in {_short(left)}"
         choices.append(app_commands.Choice(name=name[:100], value=view.handle.display))

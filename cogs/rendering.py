@@ -34,8 +34,13 @@ def when(moment: datetime) -> str:
     return f"{discord.utils.format_dt(moment, 'R')} ({discord.utils.format_dt(moment, 'f')})"
 
 
+def price_text(view: AuctionView, currency: Currency, *, unset: str = "no bids") -> str:
+    """The current price, or ``unset`` while nobody has bid."""
+    return currency.format(view.price) if view.price is not None else unset
+
+
 def outcome_text(view: AuctionView, currency: Currency) -> str:
-    price = currency.format(view.price) if view.price is not None else ""
+    price = price_text(view, currency, unset="")
     match view.outcome:
         case Outcome.SOLD:
             return f"Sold to {mention(view.winner_id)} for **{price}**."
@@ -58,8 +63,7 @@ def auction_embed(view: AuctionView, currency: Currency) -> discord.Embed:
         title = f"{handle_text(view)}: auction closed"
     embed = discord.Embed(title=title, colour=colour)
     embed.add_field(name="Platform", value=safe(view.platform))
-    price = currency.format(view.price) if view.price is not None else "no bids yet"
-    embed.add_field(name="Current price", value=price)
+    embed.add_field(name="Current price", value=price_text(view, currency, unset="no bids yet"))
     embed.add_field(name="Leader", value=mention(view.leader_id))
     if view.is_open:
         embed.add_field(name="Minimum next bid", value=currency.format(view.minimum_bid))
@@ -144,11 +148,7 @@ def list_embed(views: list[AuctionView], page: int, currency: Currency) -> disco
         return embed
     lines = []
     for view in shown:
-        price = (
-            currency.format(view.price)
-            if view.price is not None
-            else f"starts at {currency.format(view.starting_bid)}"
-        )
+        price = price_text(view, currency, unset=f"starts at {currency.format(view.starting_bid)}")
         lines.append(
             f"**{handle_text(view)}**: {price}, {view.bid_count} bid(s), ends {discord.utils.format_dt(view.ends_at, 'R')}"
         )

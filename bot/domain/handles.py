@@ -11,7 +11,7 @@ from bot.domain.text import quote
 
 Platform = Literal["x", "telegram", "instagram", "generic"]
 PLATFORMS: tuple[Platform, ...] = ("x", "telegram", "instagram", "generic")
-PLATFORM_NAMES: dict[Platform, str] = {
+PLATFORM_NAMES: dict[str, str] = {
     "x": "X",
     "telegram": "Telegram",
     "instagram": "Instagram",
