@@ -1,7 +1,8 @@
 """``python -m bot [--config PATH] [run|sync]``: the composition root.
 
-Loads the config, opens and migrates the database, builds the scheduler and the service,
-hands them to the bot, and runs it until Ctrl-C or SIGTERM.
+Loads the config, opens and migrates the database, builds the core (use cases, events,
+close timer) and hands it to the bot, which adds the Discord side and runs until Ctrl-C or
+SIGTERM.
 """
 
 from __future__ import annotations
@@ -10,25 +11,36 @@ import argparse
 import asyncio
 import logging
 import signal
-import sqlite3
 import sys
 from collections.abc import Sequence
 
+import aiohttp
 import discord
 
-from bot.client import AuctionBot, SyncMode
+from bot.bootstrap import build_core
+from bot.client import AuctionBot, CommandSyncFailed, SyncMode
 from bot.clock import SystemClock
-from bot.config import Config, ConfigError, load_config
+from bot.config import TOKEN_ENV, Config, ConfigError, load_config
+from bot.messagebus import MessageBus
+from bot.ports import StartupError
 from bot.scheduling import CloseScheduler
-from bot.service import AuctionService
-from bot.storage.database import Database
+from bot.storage.sqlite.store import SqliteStore
 
 log = logging.getLogger("bot")
+
+EPILOG = f"""\
+The bot token comes from the {TOKEN_ENV} environment variable (or [discord].token in the
+config file). The config file (default ./config.toml) holds every other setting: copy
+config.example.toml, which documents each key. Exit codes: 0 stopped, 1 could not start or
+run (one line says why), 2 the config is unusable."""
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bot", description="Run the handle auction bot."
+        prog="python -m bot",
+        description="Run the handle auction bot.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--config", default="config.toml", help="path to the TOML config (default: config.toml)"
@@ -51,23 +63,19 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 async def run(config: Config, *, sync_mode: SyncMode = "auto") -> None:
     """Build everything and run the bot until it is closed."""
     clock = SystemClock()
-    path = config.database.path
-    try:
-        db = await Database.open(path, synchronous=config.database.synchronous)
-    except (OSError, sqlite3.Error) as exc:
-        raise RuntimeError(f"cannot open the database {path}: {exc}") from exc
+    bus = MessageBus()
+    store = await SqliteStore.open(
+        config.database.path,
+        synchronous=config.database.synchronous,
+        publish=bus.publish,
+        legacy_currency=config.server.currency,
+        # Two bots on one file would answer every interaction twice. `sync` answers none, so
+        # it may run next to the bot.
+        exclusive=sync_mode != "only",
+    )
     scheduler = CloseScheduler()
-    service = AuctionService(
-        db,
-        clock=clock,
-        reminders=scheduler,
-        settings=config.auctions,
-        handles=config.handles,
-        access=config.access,
-    )
-    bot = AuctionBot(
-        config=config, db=db, service=service, scheduler=scheduler, clock=clock, sync_mode=sync_mode
-    )
+    core = build_core(store, bus, clock=clock, timer=scheduler, defaults=config.server)
+    bot = AuctionBot(config=config, core=core, scheduler=scheduler, sync_mode=sync_mode)
     loop = asyncio.get_running_loop()
     closing: set[asyncio.Task[None]] = set()
 
@@ -85,10 +93,15 @@ async def run(config: Config, *, sync_mode: SyncMode = "auto") -> None:
                 await bot.login(config.discord.token)  # setup_hook syncs, then we leave
             else:
                 await bot.start(config.discord.token)
+    except aiohttp.ClientConnectionError as exc:
+        raise StartupError(
+            f"cannot reach Discord ({exc}); check this machine's network connection, DNS and "
+            "any proxy (HTTPS_PROXY), then start the bot again"
+        ) from exc
     finally:
         scheduler.shutdown()
-        await db.close()
-        log.info("stopped cleanly")
+        await store.close()
+    log.info("stopped cleanly")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,16 +120,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for note in config.notes:
+        log.warning("%s", note)
     mode: SyncMode = "only" if args.command == "sync" else ("force" if args.sync else "auto")
     try:
         asyncio.run(run(config, sync_mode=mode))
     except discord.LoginFailure:
         print(
-            "error: Discord refused the bot token; check DISCORD_TOKEN (or [discord].token).",
+            f"error: Discord refused the bot token; check {TOKEN_ENV} (or [discord].token).",
             file=sys.stderr,
         )
         return 1
-    except (OSError, sqlite3.Error, RuntimeError) as exc:
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except CommandSyncFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -1,25 +1,29 @@
-"""The discord.py ``Bot`` subclass: receives everything built by ``bot.__main__`` and wires the
-Discord side (cogs, persistent buttons, command sync) around the auction service."""
+"""The discord.py ``Bot`` subclass: receives the core built by ``bot.__main__`` and wires the
+Discord side around it (cogs, the post's buttons, delivery, command sync, the error policy)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-from typing import Literal
+from typing import Any, Literal
 
 import discord
 from discord.ext import commands
 
+from bot.auctions.house import AuctionHouse
+from bot.bootstrap import Core
 from bot.clock import Clock
 from bot.config import Config
+from bot.interface.components import DYNAMIC_ITEMS, submit_bid_dialog
+from bot.interface.directory import CachedDirectory
+from bot.interface.errors import AuctionTree
+from bot.interface.wiring import Delivery, build_delivery
 from bot.scheduling import CloseScheduler
-from bot.service import AuctionService
-from bot.storage.database import Database
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.errors", "cogs.announcements", "cogs.auctions", "cogs.bids")
+EXTENSIONS = ("cogs.auctions", "cogs.auctioneer", "cogs.bids", "cogs.settings")
 SyncMode = Literal["auto", "force", "only"]
 
 
@@ -32,10 +36,8 @@ class AuctionBot(commands.Bot):
         self,
         *,
         config: Config,
-        db: Database,
-        service: AuctionService,
+        core: Core,
         scheduler: CloseScheduler,
-        clock: Clock,
         sync_mode: SyncMode = "auto",
     ) -> None:
         # Interactions carry the member and their roles, so no privileged intents are needed.
@@ -47,13 +49,15 @@ class AuctionBot(commands.Bot):
             help_command=None,
             # Nothing the bot sends pings anyone unless a message says so explicitly.
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=AuctionTree,
         )
         self.config = config
-        self.db = db
-        self.service = service
+        self.core = core
+        self.house: AuctionHouse = core.house
+        self.clock: Clock = core.clock
         self.scheduler = scheduler
-        self.clock = clock
         self.sync_mode: SyncMode = sync_mode
+        self.delivery: Delivery | None = None
 
     async def setup_hook(self) -> None:
         if self.sync_mode == "only":
@@ -65,14 +69,35 @@ class AuctionBot(commands.Bot):
                     f"Discord refused the command sync for {', '.join(failed)}."
                 )
             return
+        self.house.settings.use_directory(CachedDirectory(self))
         # APScheduler's asyncio scheduler needs the running loop, which exists only now.
         self.scheduler.start()
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        self.delivery = build_delivery(
+            self,
+            self.core,
+            settings=self.config.outbox,
+            post_edit_interval=self.config.discord.post_edit_interval.total_seconds(),
+        )
+        await self.delivery.start()
         # Auctions first: a failing command sync must not keep overdue auctions open.
-        overdue = await self.service.resume()
+        overdue = await self.house.resume()
         log.info("auctions resumed (%d closed on start-up as overdue)", overdue)
+        await self.delivery.posts.refresh_open_posts()
         await self.sync_commands(force=self.sync_mode == "force")
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        # The bid dialog is answered from what was submitted, whichever process opened it.
+        await submit_bid_dialog(interaction)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        # Its channels and roles are known now: settings filtered before are read again.
+        self.house.settings.forget(guild.id)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        self.house.settings.forget(guild.id)
 
     # -- command sync ---------------------------------------------------------------------
 
@@ -92,6 +117,7 @@ class AuctionBot(commands.Bot):
         scopes: list[discord.Object | None] = (
             [discord.Object(id=g) for g in guild_ids] if guild_ids else [None]
         )
+        memory = self.core.memory
         failed = []
         for guild in scopes:
             if guild is not None:
@@ -100,7 +126,7 @@ class AuctionBot(commands.Bot):
             # Keyed by application too: the same database run with another bot syncs anew.
             key = f"command-sync:{self.application_id}:{name}"
             fingerprint = self._fingerprint(guild)
-            if not force and await self.service.remembered(key) == fingerprint:
+            if not force and await memory.recall(key) == fingerprint:
                 log.info("commands unchanged since the last sync to %s; not syncing", name)
                 continue
             try:
@@ -111,7 +137,7 @@ class AuctionBot(commands.Bot):
                 )
                 failed.append(name)
                 continue
-            await self.service.remember(key, fingerprint)
+            await memory.remember(key, fingerprint)
             log.info("synced %d command(s) to %s", len(commands_synced), name)
         return failed
 
@@ -125,4 +151,6 @@ class AuctionBot(commands.Bot):
         log.info("shutting down")
         # No close job may start while the rest stops; the database finishes queued writes.
         self.scheduler.shutdown()
-        await super().close()  # unloads the cogs: the outbox dispatcher and post editor stop
+        if self.delivery is not None:
+            await self.delivery.stop()
+        await super().close()

@@ -7,21 +7,32 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar
 
+from bot.delivery.dispatcher import MIN_GIVE_UP_AFTER, DeliverySettings
 from bot.domain.access import AccessPolicy
-from bot.domain.durations import parse_duration
 from bot.domain.errors import AuctionError
-from bot.domain.handles import PLATFORMS, GenericRules, HandlePolicy
-from bot.domain.money import DEFAULT_MAX_AMOUNT, Currency, IncrementRule
-from bot.storage.database import Synchronous
+from bot.domain.handles import HandlePolicy
+from bot.domain.money import DEFAULT_MAX_AMOUNT, Currency
+from bot.domain.settings import (
+    MAX_CURRENCY_AMOUNT,
+    HouseRules,
+    ServerSettings,
+    currency_name,
+    duration,
+    generic_rules,
+    increment,
+    platform,
+    whole_number,
+)
 
 TOKEN_ENV = "DISCORD_TOKEN"
-MAX_CONFIG_DURATION = timedelta(days=365)
+T = TypeVar("T")
+SYNCHRONOUS_MODES = ("off", "normal", "full", "extra")
 
 
 class ConfigError(Exception):
@@ -32,45 +43,23 @@ class ConfigError(Exception):
 class DiscordSettings:
     token: str = field(default="", repr=False)
     guild_ids: tuple[int, ...] = ()
-    auction_channel_id: int | None = None
-    audit_channel_id: int | None = None
     post_edit_interval: timedelta = timedelta(seconds=3)
 
 
 @dataclass(frozen=True, slots=True)
 class DatabaseSettings:
     path: Path = Path("data/auctions.db")
-    synchronous: Synchronous = "normal"
-
-
-@dataclass(frozen=True, slots=True)
-class AuctionSettings:
-    """The house rules every auction starts from (increment can be overridden per auction)."""
-
-    currency: Currency = Currency()
-    increment: IncrementRule = IncrementRule()
-    anti_snipe_window: timedelta = timedelta(minutes=2)
-    anti_snipe_extension: timedelta = timedelta(minutes=2)
-    max_extensions: int = 0
-    min_duration: timedelta = timedelta(minutes=1)
-    max_duration: timedelta = timedelta(days=30)
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxSettings:
-    retry_base: timedelta = timedelta(seconds=2)
-    retry_max: timedelta = timedelta(minutes=10)
-    max_attempts: int = 12
+    synchronous: str = "normal"  # one of SYNCHRONOUS_MODES
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
     discord: DiscordSettings = DiscordSettings()
     database: DatabaseSettings = DatabaseSettings()
-    handles: HandlePolicy = HandlePolicy()
-    auctions: AuctionSettings = AuctionSettings()
-    access: AccessPolicy = AccessPolicy()
-    outbox: OutboxSettings = OutboxSettings()
+    # What every server starts from; each may change it with /settings.
+    server: ServerSettings = ServerSettings()
+    outbox: DeliverySettings = DeliverySettings()
+    notes: tuple[str, ...] = ()  # warnings for the operator (e.g. a key that no longer counts)
     source: Path | None = field(default=None, compare=False)
 
 
@@ -88,8 +77,12 @@ KNOWN_KEYS: dict[str, set[str]] = {
     },
     "auctions": {"min_duration", "max_duration"},
     "permissions": {"moderator_role_ids", "bidder_role_ids"},
-    "outbox": {"retry_base", "retry_max", "max_attempts"},
+    "outbox": {"retry_base", "retry_max", "give_up_after", "max_attempts"},
 }  # fmt: skip
+
+
+# Still accepted so an older config file loads, but no longer used (a note says so).
+DEPRECATED_KEYS: dict[str, set[str]] = {"outbox": {"max_attempts"}}
 
 
 class _Section:
@@ -108,12 +101,9 @@ class _Section:
 
     def integer(self, key: str, default: int, *, low: int = 0, high: int | None = None) -> int:
         value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str):  # the file has real numbers; "5" is a mistake worth naming
             raise ConfigError(f"{self._where(key)} must be a whole number, not {value!r}.")
-        if value < low or (high is not None and value > high):
-            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise ConfigError(f"{self._where(key)} must be {bound}, not {value}.")
-        return value
+        return _checked(whole_number, value, self._where(key), low=low, high=high)
 
     def snowflake(self, key: str) -> int | None:
         value = self.integer(key, 0)
@@ -136,16 +126,15 @@ class _Section:
     def duration(self, key: str, default: timedelta) -> timedelta:
         if key not in self.data:
             return default
-        value = self.data[key]
-        if not isinstance(value, str):
-            raise ConfigError(f'{self._where(key)} must be a duration string such as "5m".')
-        try:
-            duration = parse_duration(value)
-        except AuctionError as exc:
-            raise ConfigError(f"{self._where(key)}: {exc}") from exc
-        if duration > MAX_CONFIG_DURATION:
-            raise ConfigError(f"{self._where(key)} must be at most 365d, not {value}.")
-        return duration
+        return _checked(duration, self.data[key], self._where(key))
+
+
+def _checked(check: Callable[..., T], value: object, where: str, **bounds: Any) -> T:
+    """Run one of the checks /settings shares, as a ConfigError."""
+    try:
+        return check(value, where, **bounds)
+    except AuctionError as exc:
+        raise ConfigError(exc.message) from None
 
 
 def _table(raw: Mapping[str, Any], name: str) -> _Section:
@@ -156,11 +145,7 @@ def _table(raw: Mapping[str, Any], name: str) -> _Section:
 
 
 def _handle_policy(handles: _Section) -> HandlePolicy:
-    platform = handles.text("platform", "x").lower()
-    if platform not in PLATFORMS:
-        raise ConfigError(
-            f"[handles].platform must be one of {', '.join(PLATFORMS)}, not {platform!r}."
-        )
+    chosen = _checked(platform, handles.text("platform", "x"), "[handles].platform")
     reserved = handles.data.get("reserved", [])
     if not isinstance(reserved, list) or not all(isinstance(r, str) for r in reserved):
         raise ConfigError("[handles].reserved must be a list of strings.")
@@ -168,15 +153,86 @@ def _handle_policy(handles: _Section) -> HandlePolicy:
     if not isinstance(generic_raw, dict):
         raise ConfigError("[handles.generic] must be a table.")
     generic = _Section("handles.generic", generic_raw)
+    rules = _checked(
+        lambda value, where: generic_rules(
+            generic.data.get("min_length", 1),
+            generic.data.get("max_length", 32),
+            generic.data.get("characters", "A-Za-z0-9_."),
+            lambda key: f"[handles.generic].{key}" if key != "generic" else "[handles.generic]",
+        ),
+        None,
+        "[handles.generic]",
+    )
+    return HandlePolicy(platform=chosen, reserved=frozenset(reserved), generic=rules)
+
+
+def _server_defaults(raw: Mapping[str, Any], discord: _Section) -> ServerSettings:
+    currency = _table(raw, "currency")
+    currency_value = Currency(
+        name=_checked(currency_name, currency.text("name", "credits"), "[currency].name"),
+        max_amount=currency.integer(
+            "max_amount", DEFAULT_MAX_AMOUNT, low=1, high=MAX_CURRENCY_AMOUNT
+        ),
+    )
+    bidding = _table(raw, "bidding")
+    for key in ("increment_absolute", "increment_percent"):
+        if isinstance(bidding.data.get(key), str):
+            raise ConfigError(f"[bidding].{key} must be a whole number, not {bidding.data[key]!r}.")
+    rule = _checked(
+        lambda value, where: increment(
+            bidding.data.get("increment_absolute", 1),
+            bidding.data.get("increment_percent", 5),
+            lambda key: f"[bidding].{key}",
+        ),
+        None,
+        "[bidding]",
+    )
+    auctions = _table(raw, "auctions")
+    rules = HouseRules(
+        increment=rule,
+        anti_snipe_window=bidding.duration("anti_snipe_window", timedelta(minutes=2)),
+        anti_snipe_extension=bidding.duration("anti_snipe_extension", timedelta(minutes=2)),
+        max_extensions=bidding.integer("max_extensions", 0, low=0),
+        min_duration=auctions.duration("min_duration", timedelta(minutes=1)),
+        max_duration=auctions.duration("max_duration", timedelta(days=30)),
+    )
+    permissions = _table(raw, "permissions")
+    settings = ServerSettings(
+        currency=currency_value,
+        rules=rules,
+        handles=_handle_policy(_table(raw, "handles")),
+        access=AccessPolicy(
+            moderator_role_ids=frozenset(permissions.snowflakes("moderator_role_ids")),
+            bidder_role_ids=frozenset(permissions.snowflakes("bidder_role_ids")),
+        ),
+        auction_channel_id=discord.snowflake("auction_channel_id"),
+        audit_channel_id=discord.snowflake("audit_channel_id"),
+    )
     try:
-        generic_rules = GenericRules(
-            min_length=generic.integer("min_length", 1, low=1),
-            max_length=generic.integer("max_length", 32, low=1),
-            characters=generic.text("characters", "A-Za-z0-9_."),
-        )
+        settings.check(lambda key: "[{}].{}".format(*key.split(".")))
     except AuctionError as exc:
-        raise ConfigError(f"[handles.generic]: {exc}") from exc
-    return HandlePolicy(platform=platform, reserved=frozenset(reserved), generic=generic_rules)
+        raise ConfigError(exc.message) from None
+    return settings
+
+
+def _delivery(outbox: _Section) -> tuple[DeliverySettings, tuple[str, ...]]:
+    give_up_after = outbox.duration("give_up_after", timedelta(days=7))
+    if give_up_after < MIN_GIVE_UP_AFTER:
+        raise ConfigError(
+            "[outbox].give_up_after must be at least 24h: an outage of Discord may last a day."
+        )
+    notes: tuple[str, ...] = ()
+    if "max_attempts" in outbox.data:
+        notes = (
+            "[outbox].max_attempts no longer counts: a message is retried through any outage "
+            "for up to [outbox].give_up_after; remove the key.",
+        )
+    settings = DeliverySettings(
+        retry_base=outbox.duration("retry_base", timedelta(seconds=2)),
+        retry_max=outbox.duration("retry_max", timedelta(minutes=10)),
+        give_up_after=give_up_after,
+    )
+    return settings, notes
 
 
 def parse_config(
@@ -185,84 +241,34 @@ def parse_config(
     """Build a ``Config`` from parsed TOML. Relative paths are relative to ``base_dir``."""
     unknown = sorted(set(raw) - {k for k in KNOWN_KEYS if "." not in k})
     if unknown:
-        raise ConfigError(f"Unknown section [{unknown[0]}]; see config.example.toml.")
+        listed = ", ".join(f"[{name}]" for name in KNOWN_KEYS)
+        raise ConfigError(f"Unknown section [{unknown[0]}]; the sections are {listed}.")
     environ = os.environ if environ is None else environ
 
     discord = _table(raw, "discord")
     token = environ.get(TOKEN_ENV, "").strip() or discord.text("token", "").strip()
-    interval = discord.duration("post_edit_interval", timedelta(seconds=3))
     discord_settings = DiscordSettings(
         token=token,
         guild_ids=discord.snowflakes("guild_ids"),
-        auction_channel_id=discord.snowflake("auction_channel_id"),
-        audit_channel_id=discord.snowflake("audit_channel_id"),
-        post_edit_interval=interval,
+        post_edit_interval=discord.duration("post_edit_interval", timedelta(seconds=3)),
     )
 
     database = _table(raw, "database")
     path = Path(database.text("path", "data/auctions.db"))
     synchronous = database.text("synchronous", "normal").lower()
-    if synchronous not in {"off", "normal", "full", "extra"}:
+    if synchronous not in SYNCHRONOUS_MODES:
         raise ConfigError('[database].synchronous must be "normal", "full", "extra" or "off".')
     database_settings = DatabaseSettings(
-        path=path if path.is_absolute() else base_dir / path,
-        synchronous=cast(Synchronous, synchronous),
+        path=path if path.is_absolute() else base_dir / path, synchronous=synchronous
     )
-
-    handle_policy = _handle_policy(_table(raw, "handles"))
-
-    currency = _table(raw, "currency")
-    name = currency.text("name", "credits").strip()
-    if not name or len(name) > 32:
-        raise ConfigError('[currency].name must be 1-32 characters, such as "credits".')
-    currency_value = Currency(
-        name=name,
-        max_amount=currency.integer("max_amount", DEFAULT_MAX_AMOUNT, low=1, high=2**62),
-    )
-
-    bidding = _table(raw, "bidding")
-    try:
-        increment = IncrementRule(
-            absolute=bidding.integer("increment_absolute", 1, low=1),
-            percent=bidding.integer("increment_percent", 5, low=0, high=1000),
-        )
-    except AuctionError as exc:
-        raise ConfigError(f"[bidding]: {exc}") from exc
-
-    auctions = _table(raw, "auctions")
-    min_duration = auctions.duration("min_duration", timedelta(minutes=1))
-    max_duration = auctions.duration("max_duration", timedelta(days=30))
-    if min_duration > max_duration:
-        raise ConfigError("[auctions].min_duration must not be longer than max_duration.")
-    auction_settings = AuctionSettings(
-        currency=currency_value,
-        increment=increment,
-        anti_snipe_window=bidding.duration("anti_snipe_window", timedelta(minutes=2)),
-        anti_snipe_extension=bidding.duration("anti_snipe_extension", timedelta(minutes=2)),
-        max_extensions=bidding.integer("max_extensions", 0, low=0),
-        min_duration=min_duration,
-        max_duration=max_duration,
-    )
-
-    permissions = _table(raw, "permissions")
-    access = AccessPolicy(
-        moderator_role_ids=frozenset(permissions.snowflakes("moderator_role_ids")),
-        bidder_role_ids=frozenset(permissions.snowflakes("bidder_role_ids")),
-    )
-
-    outbox = _table(raw, "outbox")
-    outbox_settings = OutboxSettings(
-        retry_base=outbox.duration("retry_base", timedelta(seconds=2)),
-        retry_max=outbox.duration("retry_max", timedelta(minutes=10)),
-        max_attempts=outbox.integer("max_attempts", 12, low=1),
-    )
+    server = _server_defaults(raw, discord)
+    delivery, notes = _delivery(_table(raw, "outbox"))
     return Config(
         discord=discord_settings,
         database=database_settings,
-        handles=handle_policy,
-        auctions=auction_settings,
-        access=access,
-        outbox=outbox_settings,
+        server=server,
+        outbox=delivery,
+        notes=notes,
     )
 
 

@@ -1,5 +1,5 @@
 """Close-time reminders on APScheduler 3. The database's end time is the truth; the
-scheduler only reminds the service to look. Nothing is stored in APScheduler itself:
+scheduler only reminds the closing use case to look. Nothing is stored in APScheduler itself:
 the jobs are rebuilt from the open auctions at every start."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -16,20 +15,12 @@ log = logging.getLogger(__name__)
 CloseJob = Callable[[int], Awaitable[object]]
 
 
-class Reminders(Protocol):
-    """What the service needs from a scheduler."""
-
-    def remind_close(self, auction_id: int, at: datetime, job: CloseJob) -> None: ...
-
-    def forget(self, auction_id: int) -> None: ...
-
-
 def job_id(auction_id: int) -> str:
     return f"auction-close:{auction_id}"
 
 
 class CloseScheduler:
-    """One date job per open auction, keyed by the auction, moved when the end moves."""
+    """Implements ``CloseTimer``: one date job per open auction, keyed by the auction, moved when the end moves."""
 
     def __init__(self, scheduler: AsyncIOScheduler | None = None) -> None:
         # Built lazily in start(): APScheduler's asyncio scheduler needs a running loop.

@@ -1,4 +1,4 @@
-"""Members' commands: /bid and /outbid-alerts; registers the auction post's buttons."""
+"""Members' commands: /bid and /outbid-alerts."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import AuctionBot
-from cogs import rendering
-from cogs.buttons import DYNAMIC_ITEMS, submit_bid_dialog
-from cogs.common import Reply, actor_of, answer, guild_id_of
+from bot.interface import rendering
+from bot.interface.replies import Reply, actor_of, answer, guild_id_of
 from cogs.options import Amount, HandleText, open_auction_choices
 
 log = logging.getLogger(__name__)
@@ -21,19 +20,7 @@ log = logging.getLogger(__name__)
 class Bids(commands.Cog):
     def __init__(self, bot: AuctionBot) -> None:
         self.bot = bot
-        self.service = bot.service
-        self.currency = bot.config.auctions.currency
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-
-    @commands.Cog.listener()
-    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        # The bid dialog is answered from what was submitted, whichever process opened it.
-        await submit_bid_dialog(interaction)
+        self.house = bot.house
 
     @app_commands.command(name="bid")
     @app_commands.guild_only()
@@ -58,10 +45,10 @@ class Bids(commands.Cog):
     async def _bid(
         self, interaction: discord.Interaction[Any], handle: str, amount: int, maximum: int | None
     ) -> Reply:
-        receipt = await self.service.place_bid(
+        receipt = await self.house.bid_on_handle(
             guild_id_of(interaction), actor_of(interaction), handle, amount, maximum
         )
-        return Reply(content=rendering.bid_reply(receipt, self.currency))
+        return Reply(content=rendering.bid_reply(receipt))
 
     @app_commands.command(name="outbid-alerts")
     @app_commands.guild_only()
@@ -73,7 +60,7 @@ class Bids(commands.Cog):
         """
 
         async def work() -> Reply:
-            await self.service.set_outbid_dms(
+            await self.house.set_outbid_dms(
                 guild_id_of(interaction), actor_of(interaction), enabled
             )
             state = "on" if enabled else "off"

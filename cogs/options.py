@@ -1,5 +1,5 @@
 """Typed slash-command options shared by the cogs: Discord checks what it can, and every value
-is checked again by the service."""
+is checked again by the core."""
 
 from __future__ import annotations
 
@@ -11,14 +11,17 @@ from discord import app_commands
 
 from bot.domain.durations import parse_duration
 from bot.domain.handles import handle_key
-from cogs import rendering
-from cogs.common import bot_of, guild_id_of
+from bot.interface import rendering
+from bot.interface.replies import bot_of, guild_id_of
 
 # Discord's integer options stop at 2**53; the configured maximum is enforced by the bot.
 DISCORD_MAX_INTEGER = 2**53 - 1
 Amount = app_commands.Range[int, 1, DISCORD_MAX_INTEGER]
 HandleText = app_commands.Range[str, 1, 64]
 Reason = app_commands.Range[str, 1, 300]
+# Discord hides these commands from members without Manage Server until an admin grants them
+# to a role in Server Settings > Integrations; the bot checks on every call all the same.
+MANAGE_SERVER = discord.Permissions(manage_guild=True)
 
 
 class DurationTransformer(app_commands.Transformer):
@@ -39,13 +42,12 @@ async def open_auction_choices(
         return []
     bot = bot_of(interaction)
     typed = handle_key(current)
-    currency = bot.config.auctions.currency
     now = bot.clock.now()
     choices = []
-    for view in await bot.service.list_open(guild_id_of(interaction)):
+    for view in await bot.house.list_open(guild_id_of(interaction)):
         if typed and typed not in view.handle.key:
             continue
-        price = rendering.price_text(view, currency)
+        price = rendering.price_text(view)
         left = max(int((view.ends_at - now).total_seconds()), 0)
         name = f"@{view.handle.display} · {price} · ends in {_short(left)}"
         choices.append(app_commands.Choice(name=name[:100], value=view.handle.display))

@@ -1,15 +1,17 @@
-"""Test doubles for the core's collaborators (clock, reminders, sender)."""
+"""Test doubles for the core's collaborators (close timer, sender)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from bot.scheduling import CloseJob
-from bot.storage.outbox import OutboxMessage
+from bot.domain.messages import OutboxMessage
+
+CloseJob = Callable[[int], Awaitable[object]]
 
 
-class RecordingReminders:
-    """Remembers the close reminders the service asked for, instead of running them."""
+class RecordingTimer:
+    """Remembers the close reminders the core asked for, instead of running them."""
 
     def __init__(self) -> None:
         self.jobs: dict[int, tuple[datetime, CloseJob]] = {}
@@ -32,10 +34,13 @@ class RecordingSender:
         self.delivered: list[OutboxMessage] = []
         self.failures: list[Exception] = []  # raised in order, one per call, before succeeding
 
-    async def deliver(self, message: OutboxMessage) -> None:
+    async def _deliver(self, message: OutboxMessage) -> None:
         if self.failures:
             raise self.failures.pop(0)
         self.delivered.append(message)
+
+    post_auction = dm_outbid = announce_result = dm_winner = _deliver
+    announce_cancellation = copy_to_audit = send_house_notice = _deliver
 
     def kinds(self) -> list[str]:
         return [m.kind.value for m in self.delivered]

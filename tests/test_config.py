@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import KNOWN_KEYS, ConfigError, load_config, parse_config
+from bot.config import DEPRECATED_KEYS, KNOWN_KEYS, ConfigError, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,13 +19,13 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_example_config_loads_and_documents_every_key() -> None:
     config = load_config(ROOT / "config.example.toml", environ={"DISCORD_TOKEN": "t"})
     assert config.discord.token == "t"
-    assert config.handles.platform == "x"
-    assert config.auctions.currency.max_amount == 10**12
+    assert config.server.handles.platform == "x"
+    assert config.server.currency.max_amount == 10**12
     assert config.database.path == ROOT / "data" / "auctions.db"
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     for section, keys in KNOWN_KEYS.items():  # every key the loader knows is documented
         assert f"[{section}]" in text
-        for key in keys - {"generic"}:
+        for key in keys - {"generic"} - DEPRECATED_KEYS.get(section, set()):
             assert f"\n{key} = " in text, f"[{section}].{key} is not documented"
 
 
@@ -77,6 +77,15 @@ def test_bad_values_name_the_key(tmp_path: Path, text: str, message: str) -> Non
         load_config(write(tmp_path, text), environ={"DISCORD_TOKEN": "t"})
 
 
+def test_unknown_section_lists_the_sections(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, "[foo]\nkey = 1\n"), environ={"DISCORD_TOKEN": "t"})
+    assert str(info.value) == (
+        "Unknown section [foo]; the sections are [discord], [database], [handles], "
+        "[handles.generic], [currency], [bidding], [auctions], [permissions], [outbox]."
+    )
+
+
 def test_relative_database_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
     config = parse_config({"database": {"path": "db/a.db"}}, base_dir=tmp_path, environ={})
     assert config.database.path == tmp_path / "db" / "a.db"
@@ -96,10 +105,10 @@ def test_values_are_parsed(tmp_path: Path) -> None:
     config = parse_config(raw, base_dir=tmp_path, environ={})
     assert config.discord.guild_ids == (5,)
     assert config.discord.post_edit_interval == timedelta(seconds=10)
-    assert config.discord.audit_channel_id == 9
-    assert config.discord.auction_channel_id is None
-    assert config.auctions.increment.next_after(100) == 103
-    assert config.auctions.max_extensions == 4
-    assert config.auctions.min_duration == timedelta(seconds=1)
-    assert config.access.moderator_role_ids == frozenset({7})
-    assert config.handles.parse("abc").key == "abc"
+    assert config.server.audit_channel_id == 9
+    assert config.server.auction_channel_id is None
+    assert config.server.rules.increment.next_after(100) == 103
+    assert config.server.rules.max_extensions == 4
+    assert config.server.rules.min_duration == timedelta(seconds=1)
+    assert config.server.access.moderator_role_ids == frozenset({7})
+    assert config.server.handles.parse("abc").key == "abc"

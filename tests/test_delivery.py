@@ -3,18 +3,21 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from bot.auctions.house import AuctionHouse
+from bot.bootstrap import Core
 from bot.clock import ManualClock
-from bot.config import OutboxSettings
-from bot.delivery import OutboxDispatcher, PermanentDeliveryError
-from bot.service import AuctionService
-from bot.storage import outbox
-from bot.storage.database import Database
-from bot.storage.outbox import OutboxMessage
+from bot.delivery.dispatcher import DeliverySettings, OutboxDispatcher
+from bot.delivery.failures import DeliveryFailed, Failure
+from bot.domain.events import MessageQueued
+from bot.domain.messages import OutboxCounts, OutboxMessage
+from bot.storage.sqlite.store import SqliteStore
 from tests.conftest import ALICE, BOB, GUILD, MOD
 from tests.fakes import RecordingSender
 
-SETTINGS = OutboxSettings(
-    retry_base=timedelta(seconds=2), retry_max=timedelta(seconds=30), max_attempts=4
+SETTINGS = DeliverySettings(
+    retry_base=timedelta(seconds=2),
+    retry_max=timedelta(seconds=30),
+    give_up_after=timedelta(hours=24),
 )
 
 
@@ -25,11 +28,15 @@ async def drain(dispatcher: OutboxDispatcher) -> int:
     return total
 
 
+async def counts(db: SqliteStore) -> OutboxCounts:
+    return await db.read(lambda uow: uow.outbox.counts())
+
+
 async def test_messages_are_delivered_in_order_and_marked_once(
-    service: AuctionService, db: Database, clock: ManualClock
+    service: AuctionHouse, db: SqliteStore, clock: ManualClock
 ) -> None:
     await service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
-    await service.place_bid(GUILD, ALICE, "og", 5)
+    await service.bid_on_handle(GUILD, ALICE, "og", 5)
     await service.end_now(GUILD, MOD, "og")
     sender = RecordingSender()
     dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=SETTINGS)
@@ -37,13 +44,13 @@ async def test_messages_are_delivered_in_order_and_marked_once(
     assert sender.kinds() == [
         "auction_opened", "moderator_action", "auction_closed", "winner_notice", "moderator_action",
     ]  # fmt: skip
-    counts = await db.read(outbox.counts)
-    assert (counts.pending, counts.delivered, counts.failed) == (0, 5, 0)
+    found = await counts(db)
+    assert (found.pending, found.delivered, found.failed) == (0, 5, 0)
     assert await dispatcher.deliver_due() == 0
 
 
 async def test_failures_are_retried_with_backoff(
-    service: AuctionService, db: Database, clock: ManualClock
+    service: AuctionHouse, db: SqliteStore, clock: ManualClock
 ) -> None:
     await service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
     sender = RecordingSender()
@@ -60,25 +67,23 @@ async def test_failures_are_retried_with_backoff(
     clock.advance(timedelta(seconds=1))
     await drain(dispatcher)
     assert sender.kinds() == ["auction_opened", "moderator_action"]
-    attempts = await db.read(
+    attempts = await db.on_connection(
         lambda c: c.execute("SELECT attempts FROM outbox ORDER BY id").fetchall()
     )
     assert attempts == [(3,), (1,)]
 
 
 class FailingDMs(RecordingSender):
-    async def deliver(self, message: OutboxMessage) -> None:
-        if message.kind == "outbid":
-            raise ConnectionError("DMs are down")
-        await super().deliver(message)
+    async def dm_outbid(self, message: OutboxMessage) -> None:
+        raise ConnectionError("DMs are down")
 
 
 async def test_a_failing_dm_does_not_hold_up_the_result(
-    service: AuctionService, db: Database, clock: ManualClock
+    service: AuctionHouse, db: SqliteStore, clock: ManualClock
 ) -> None:
     await service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
-    await service.place_bid(GUILD, ALICE, "og", 5)
-    await service.place_bid(GUILD, BOB, "og", 50)  # Alice's outbid DM will keep failing
+    await service.bid_on_handle(GUILD, ALICE, "og", 5)
+    await service.bid_on_handle(GUILD, BOB, "og", 50)  # Alice's outbid DM will keep failing
     await service.end_now(GUILD, MOD, "og")
     sender = FailingDMs()
     await drain(OutboxDispatcher(db, sender, clock=clock, settings=SETTINGS))
@@ -86,37 +91,74 @@ async def test_a_failing_dm_does_not_hold_up_the_result(
     assert "winner_notice" in sender.kinds()
 
 
-async def test_permanent_failures_and_exhausted_retries_give_up(
-    service: AuctionService, db: Database, clock: ManualClock
+async def test_permanent_failures_give_up_at_once(
+    service: AuctionHouse, db: SqliteStore, clock: ManualClock
 ) -> None:
     await service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
     sender = RecordingSender()
-    sender.failures = [PermanentDeliveryError("channel deleted")] + [ConnectionError("down")] * 4
+    sender.failures = [DeliveryFailed(Failure.GONE, "404 10003: Unknown Channel")]
     dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=SETTINGS)
-    for _ in range(6):
-        await dispatcher.deliver_due()
-        clock.advance(timedelta(seconds=30))
-    counts = await db.read(outbox.counts)
-    assert (counts.pending, counts.delivered, counts.failed) == (0, 0, 2)
-    errors = await db.read(
+    await drain(dispatcher)
+    found = await counts(db)
+    assert (found.pending, found.delivered, found.failed) == (0, 1, 1)
+    errors = await db.on_connection(
         lambda c: [r[0] for r in c.execute("SELECT last_error FROM outbox ORDER BY id")]
     )
-    assert "channel deleted" in errors[0]
-    assert "down" in errors[1]
+    assert "Unknown Channel" in errors[0]
+    assert sender.kinds() == ["moderator_action"]
+
+
+async def test_an_outage_never_fails_a_message_before_give_up_after(
+    service: AuctionHouse, db: SqliteStore, clock: ManualClock
+) -> None:
+    """Thirty-seven minutes of errors used to fail a message for good; now a day of them
+    (the configured give_up_after) is retried, and only then reported to the audit channel."""
+    await service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
+    sender = RecordingSender()
+    sender.failures = [DeliveryFailed(Failure.RETRY, "503: unavailable")] * 10_000
+    dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=SETTINGS)
+    start = clock.now()
+    while clock.now() - start < timedelta(hours=23, minutes=59):
+        await dispatcher.deliver_due()
+        clock.advance(timedelta(seconds=30))
+        found = await counts(db)
+        assert found.failed == 0
+    assert found.pending == 2
+    clock.advance(timedelta(minutes=2))
+    sender.failures = [DeliveryFailed(Failure.RETRY, "503: unavailable")]  # the last try fails too
+    await dispatcher.deliver_due()
+    found = await counts(db)
+    assert found.failed == 1
+    await drain(dispatcher)
+    # The audit copy, and one notice saying a message was given up.
+    assert sender.kinds() == ["moderator_action", "house_notice"]
+    notice = sender.delivered[-1]
+    assert "could not be delivered for 1d" in notice.payload["text"]
 
 
 async def test_running_dispatcher_wakes_on_new_messages(
-    service: AuctionService, db: Database, clock: ManualClock
+    core: Core, db: SqliteStore, clock: ManualClock
 ) -> None:
     sender = RecordingSender()
     dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=SETTINGS)
-    service.on_outbox(dispatcher.wake)
+    core.bus.subscribe(MessageQueued, dispatcher.wake)
     dispatcher.start()
     try:
-        await service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
-        async with asyncio.timeout(2):
+        await core.house.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
+        # Far below the dispatcher's 30 s poll: only the wake-up can deliver in time.
+        async with asyncio.timeout(20):
             while len(sender.delivered) < 2:
                 await asyncio.sleep(0.01)
     finally:
         await dispatcher.stop()
     assert sender.kinds() == ["auction_opened", "moderator_action"]
+
+
+async def test_dispatcher_sleeps_while_an_opening_post_waits_to_retry(
+    service: AuctionHouse, db: SqliteStore, clock: ManualClock
+) -> None:
+    await service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
+    retry_at = clock.now() + timedelta(minutes=1)
+    await db.write(lambda uow: uow.outbox.mark_retry(1, error="down", retry_at=retry_at))
+    # The audit copy is due now but held behind the post, so the next wake-up is the retry.
+    assert await db.read(lambda uow: uow.outbox.next_due_at()) == retry_at

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from bot.storage.sqlite.process_lock import ProcessLock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,3 +100,29 @@ def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "invalid choice: 'launch'" in result.stderr
+
+
+def test_a_second_bot_on_the_same_database_refuses_to_start(tmp_path: Path) -> None:
+    """Two bots on one file would answer every interaction twice: the second one leaves."""
+    db_path = tmp_path / "auctions.db"
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TABLE kept (x INTEGER)")
+        conn.execute("INSERT INTO kept VALUES (42)")
+    conn.close()
+    before = db_path.read_bytes()
+    (tmp_path / "config.toml").write_text(VALID, encoding="utf-8")  # path = "auctions.db"
+
+    # The running bot: this test process, holding the lock the bot takes (by absolute path,
+    # while the config names it relatively).
+    with ProcessLock.acquire(db_path):
+        result = run_bot(tmp_path, "--config", "config.toml", token="t")
+    assert result.returncode == 1, result
+    line = assert_one_clear_line(result, str(db_path.resolve()), f"(pid {os.getpid()})")
+    assert "already using the database" in line
+
+    # It never opened the database: no WAL files, same bytes, still readable.
+    assert db_path.read_bytes() == before
+    assert not db_path.with_name("auctions.db-wal").exists()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT x FROM kept").fetchall() == [(42,)]
+    conn.close()

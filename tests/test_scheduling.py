@@ -11,22 +11,22 @@ import pytest
 from bot.clock import SystemClock
 from bot.domain.auction import Status
 from bot.scheduling import CloseScheduler
-from bot.storage.database import Database
+from bot.storage.sqlite.store import SqliteStore
 from tests.conftest import ALICE, GUILD, MOD, SETTINGS, make_service
 
 
-async def test_real_scheduler_closes_on_time_and_follows_extensions(db: Database) -> None:
+async def test_real_scheduler_closes_on_time_and_follows_extensions(db: SqliteStore) -> None:
     scheduler = CloseScheduler()
     scheduler.start()
     try:
         # No anti-sniping here: every bid in a 2-second auction would extend it.
-        settings = replace(SETTINGS, anti_snipe_window=timedelta(0))
+        settings = replace(SETTINGS, rules=replace(SETTINGS.rules, anti_snipe_window=timedelta(0)))
         service = make_service(db, SystemClock(), scheduler, settings=settings)  # type: ignore[arg-type]
         view = await service.start_auction(GUILD, MOD, "quick", starting_bid=1, duration="1s")
         assert scheduler.next_run(view.id) == view.ends_at
         extended = await service.extend(GUILD, MOD, "quick", "1s")
         assert scheduler.next_run(view.id) == extended.ends_at
-        await service.place_bid(GUILD, ALICE, "quick", 5)
+        await service.bid_on_handle(GUILD, ALICE, "quick", 5)
         async with asyncio.timeout(5):
             while (await service.get_auction(GUILD, "quick")).status is Status.OPEN:
                 await asyncio.sleep(0.05)

@@ -88,6 +88,10 @@ class Auction:
     message_id: int | None = None
     closed_at: datetime | None = None
     outcome: Outcome | None = None
+    # The currency the auction was listed in: a server changing its currency later never
+    # changes what a running or past auction's amounts mean.
+    currency: Currency = Currency()
+    post_lost: bool = False  # its post can no longer be shown (the channel is gone)
 
     @property
     def is_open(self) -> bool:

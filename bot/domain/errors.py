@@ -57,3 +57,14 @@ class BidTooLow(BidRefused):
 
 class NothingToVoid(AuctionError):
     """The member has no bid left to void in this auction."""
+
+
+class StorageUnavailable(AuctionError):
+    """The bot cannot save anything right now (its disk is full or failing): nothing changed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "I can't save anything right now (the bot's storage is full or failing), so "
+            "nothing was changed. Please try again later, and tell a moderator if it lasts."
+        )

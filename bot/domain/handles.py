@@ -17,6 +17,9 @@ PLATFORM_NAMES: dict[str, str] = {
     "instagram": "Instagram",
     "generic": "handle",
 }
+# Names Discord reads as a mention of the whole server wherever they appear after an @:
+# never auctioned, whatever the reserved list says.
+NEVER_AUCTIONED = frozenset({"everyone", "here"})
 # Longer than any platform allows; keeps a pasted essay out of error messages and the database.
 _HARD_MAX_LENGTH = 64
 
@@ -92,6 +95,10 @@ class HandlePolicy:
             raise InvalidHandle(
                 f"That handle is {len(name)} characters long; "
                 f"{self.platform_name} handles are much shorter."
+            )
+        if name.casefold() in NEVER_AUCTIONED:
+            raise InvalidHandle(
+                f"`@{shown}` can't be auctioned: Discord reads it as a mention of everyone."
             )
         rule_broken = getattr(self, f"_check_{self.platform}")(name)
         if rule_broken:

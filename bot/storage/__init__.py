@@ -1,1 +1,2 @@
-"""SQLite storage through aiosqlite: the connection, migrations and repositories."""
+"""Storage adapters behind the ports in ``bot/ports.py``: SQLite today (``sqlite/``), each
+with its own migrations. Nothing above this package imports a database driver."""

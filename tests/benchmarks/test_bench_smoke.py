@@ -1,4 +1,4 @@
-"""Smoke test of ``python -m bot.bench``: it runs, prints every figure and its state checks pass.
+"""Smoke test of ``python -m benchmarks.bench``: it runs, prints every figure and its state checks pass.
 
 Nothing here asserts on speed: timed assertions flake on shared machines.
 """
@@ -18,7 +18,7 @@ TIMEOUT = 120  # seconds; --quick takes about one
 
 def _bench(*args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "bot.bench", "--quick", *args],
+        [sys.executable, "-m", "benchmarks.bench", "--quick", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -63,5 +63,5 @@ def test_refused_bids_and_full_sync_leave_a_consistent_store(args: tuple[str, ..
 
 
 def test_the_benchmark_does_not_import_discord() -> None:
-    code = "import sys, bot.bench; assert 'discord' not in sys.modules, 'discord imported'"
+    code = "import sys, benchmarks.bench; assert 'discord' not in sys.modules, 'discord imported'"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=TIMEOUT)

@@ -8,7 +8,7 @@ import discord
 import pytest
 
 from bot.domain.errors import InvalidInput
-from cogs.auctions import _check_can_post
+from cogs.auctioneer import _check_can_post
 
 
 def channel_where_bot_may(**allowed: bool) -> discord.TextChannel:

@@ -114,3 +114,21 @@ def test_error_quotes_user_text_safely() -> None:
     assert "`evil`" not in message
     assert "\n" not in message
     assert len(message) < 200
+
+
+def test_handles_are_equal_by_identity() -> None:
+    policy = HandlePolicy()
+    assert policy.parse("@OGName") == policy.parse("ogname")
+    assert len({policy.parse("A"), policy.parse("a")}) == 1
+
+
+@pytest.mark.parametrize("platform", ["x", "telegram", "instagram", "generic"])
+@pytest.mark.parametrize("name", ["everyone", "@here", "EVERYONE", "Here"])
+def test_everyone_and_here_are_never_auctioned(platform: str, name: str) -> None:
+    policy = HandlePolicy(
+        platform=platform,  # type: ignore[arg-type]
+        reserved=frozenset(),
+        generic=GenericRules(min_length=1, max_length=32, characters="A-Za-z"),
+    )
+    with pytest.raises(InvalidHandle, match="mention of everyone"):
+        policy.parse(name)

@@ -89,3 +89,17 @@ def test_bounds() -> None:
     check_bounds(timedelta(minutes=5), timedelta(minutes=1), timedelta(hours=1))
     with pytest.raises(InvalidDuration, match="between 1m and 1h"):
         check_bounds(timedelta(hours=2), timedelta(minutes=1), timedelta(hours=1))
+
+
+def test_amount_and_increment_text_is_read_strictly() -> None:
+    currency = Currency(max_amount=1000)
+    assert currency.parse(" 1,000 ") == 1000
+    with pytest.raises(InvalidAmount, match="between 1 and 1,000"):
+        currency.parse("-5")
+    with pytest.raises(InvalidAmount, match="between 1 and 1,000"):
+        currency.parse("9" * 40)
+    with pytest.raises(InvalidAmount, match="from 1 to 1,000"):
+        currency.parse("²")
+    for text in ["²", "5²%", "٣", "٣%"]:
+        with pytest.raises(InvalidInput):
+            IncrementRule.parse_override(text, IncrementRule())

@@ -67,6 +67,7 @@ moderator_role_ids = [{moderator_role}]
 [outbox]
 retry_base = "1s"
 retry_max = "5s"
+{outbox}
 
 {extra}
 """
@@ -89,6 +90,7 @@ class BotProcess:
             "snipe_window": "2s",
             "snipe_extension": "3s",
             "platform": "x",
+            "outbox": "",  # more [outbox] keys, e.g. 'give_up_after = "2d"'
             "extra": "",  # more TOML tables, e.g. "[handles.generic]\ncharacters = ..."
         }
         values.update(config)
@@ -341,12 +343,12 @@ async def start_auction(
     user_id: int = MODERATOR_ID,
     **options: Any,
 ) -> str:
-    """``/auction start`` by a moderator; the (ephemeral) answer's text."""
+    """``/auctioneer start`` by a moderator; the (ephemeral) answer's text."""
     return await answered(
         emulator,
         emulator.slash(
             user_id,
-            "auction",
+            "auctioneer",
             {"handle": handle, "starting_bid": starting_bid, "duration": duration, **options},
             "start",
         ),

@@ -18,7 +18,6 @@ import asyncio
 import copy
 import functools
 import hashlib
-import importlib.util
 import itertools
 import json
 import logging
@@ -437,19 +436,32 @@ def _stringify_allowed_mentions(body: Any) -> bool:
     return changed
 
 
-def _spec_path() -> Path | None:
+# Discord's OpenAPI description, vendored from github.com/discord/discord-api-spec.
+VENDORED_SPEC = Path(__file__).resolve().parent / "discord_api_spec" / "openapi.json"
+
+
+def _spec_path() -> Path:
+    """``DISCORD_OPENAPI_SPEC`` if set, else the vendored spec; raise if the file is missing."""
     env = os.environ.get("DISCORD_OPENAPI_SPEC")
-    path = (
-        Path(env)
-        if env
-        else Path(__file__).resolve().parents[3] / "shared" / "discord-api-spec" / "openapi.json"
-    )
-    return path if path.is_file() else None
+    path = Path(env) if env else VENDORED_SPEC
+    if not path.is_file():
+        where = "DISCORD_OPENAPI_SPEC names" if env else "the vendored spec should be at"
+        raise RuntimeError(
+            f"Discord's OpenAPI spec is missing: {where} {path}, which is not a file. "
+            "The emulator validates every request against it and does not run without it."
+        )
+    return path
 
 
 @functools.cache
 def _load_openapi(path: str) -> Any:
-    from openapi_core import Config, OpenAPI  # noqa: PLC0415 - optional dependency
+    try:
+        from openapi_core import Config, OpenAPI  # noqa: PLC0415 - imported when first needed
+    except ImportError as exc:
+        raise RuntimeError(
+            "openapi-core is not installed, so the emulator cannot validate requests against "
+            "Discord's OpenAPI spec; install the test extras: pip install -e '.[test]'."
+        ) from exc
 
     with open(path, encoding="utf-8") as f:
         spec = json.load(f)
@@ -527,6 +539,7 @@ class DiscordEmulator:
             self._add_guild(spec)
 
         self._messages: dict[int, StoredMessage] = {}
+        self._deleted_channels: dict[int, JSON] = {}  # channel id -> its last state
         self._nonces: dict[tuple[int, str], int] = {}
         self._commands: dict[int | None, list[JSON]] = {}  # guild id (None: global) -> commands
         self._command_ids: dict[tuple[int | None, str], int] = {}
@@ -545,9 +558,9 @@ class DiscordEmulator:
         self._runner: web.AppRunner | None = None
         self._routes = self._build_routes()
 
-        spec_path = _spec_path() if validate_spec else None
-        self.spec_validation_enabled = bool(spec_path and importlib.util.find_spec("openapi_core"))
-        self._openapi: Any = _load_openapi(str(spec_path)) if self.spec_validation_enabled else None
+        # Validation is on unless a caller turns it off; a missing spec or openapi-core raises.
+        self.spec_validation_enabled = validate_spec
+        self._openapi: Any = _load_openapi(str(_spec_path())) if validate_spec else None
         self._validator: ThreadPoolExecutor | None = None
         self._pending: list[Future[None]] = []
 
@@ -699,7 +712,7 @@ class DiscordEmulator:
             "member_count": len(guild.members),
             "joined_at": "2024-01-01T00:00:00+00:00",
             "roles": [self._role_object(r) for r in guild.roles.values()],
-            "channels": [self._channels[c.id] for c in spec.channels],
+            "channels": [self._channels[c.id] for c in spec.channels if c.id in self._channels],
             "members": [self._member_object(guild, uid) for uid in guild.members],
             "features": [],
             "emojis": [],
@@ -871,6 +884,18 @@ class DiscordEmulator:
     def delete_message(self, message_id: int) -> None:
         """Delete a message, as a moderator would: later edits and fetches get 404, code 10008."""
         self._messages[message_id].deleted = True
+
+    async def delete_channel(self, channel_id: int) -> None:
+        """Delete a guild text channel, as an admin would: connected bots get CHANNEL_DELETE,
+        and every later request on the channel (its messages too) gets 404, code 10003."""
+        self.forget_channel(channel_id)
+        await self.dispatch("CHANNEL_DELETE", self._deleted_channels[channel_id])
+
+    def forget_channel(self, channel_id: int) -> None:
+        """The REST half of ``delete_channel``, for a request hook (which cannot await): the
+        channel is gone from here on; ``delete_channel`` later also tells the gateway."""
+        if channel_id not in self._deleted_channels:
+            self._deleted_channels[channel_id] = self._channels.pop(channel_id)
 
     async def drop_connections(self, code: int = 4000) -> None:
         """Close every gateway connection (4000 lets discord.py resume)."""
@@ -1505,6 +1530,9 @@ class DiscordEmulator:
                 "application_id": str(self.application_id),
                 "version": str(self._next_id()),
             }
+            if entry["default_member_permissions"] is not None:
+                # Sent as a number or a string; Discord answers with the decimal string.
+                entry["default_member_permissions"] = str(int(entry["default_member_permissions"]))
             if guild_id is not None:
                 entry["guild_id"] = str(guild_id)
             stored.append(entry)
@@ -1573,7 +1601,8 @@ class DiscordEmulator:
         )
         self._apply(stored, body, files)
         self._messages[stored.id] = stored
-        self._channels[channel_id]["last_message_id"] = data["id"]
+        if channel_id in self._channels:  # an interaction's answer in a deleted channel
+            self._channels[channel_id]["last_message_id"] = data["id"]
         return stored
 
     def _apply(self, msg: StoredMessage, body: JSON, files: list[JSON]) -> None:

@@ -11,11 +11,14 @@ from tests.e2e.conftest import (
     BotProcess,
     answered,
     auction_post,
+    bid,
     button_id,
     buttons,
     channel_texts,
     embed,
     fields,
+    info,
+    is_closed_post,
     respond,
     start_auction,
     timestamp,
@@ -25,6 +28,7 @@ from tests.e2e.discord_emulator import (
     AUCTIONS_CHANNEL_ID,
     AUDIT_CHANNEL_ID,
     BIDDER_ROLE_ID,
+    BOB_ID,
     CAROL_ID,
     GUILD_ID,
     MANAGE_GUILD,
@@ -164,3 +168,63 @@ async def test_auction_list_pages_survive_a_restart(
     await respond(emulator, emulator.click(CAROL_ID, shown, back))
     assert embed(shown)["footer"]["text"].startswith("Page 1 of 2")
     assert not buttons(shown)["Next"].get("disabled")
+
+
+async def test_an_auction_keeps_the_currency_it_was_listed_in(
+    emulator: DiscordEmulator, bot: BotProcess
+) -> None:
+    await start_auction(emulator, "@oldmoney", starting_bid=100)
+    old = await auction_post(emulator, "@oldmoney")
+    changed = await answered(
+        emulator,
+        emulator.slash(OWNER_ID, "settings", {"key": "currency.name", "value": "gems"}, "set"),
+    )
+    assert changed == (
+        "**currency.name** changed from `credits` to `gems`. "
+        "Running auctions keep the terms they started with."
+    ), changed
+
+    # A new auction is listed in the new currency...
+    await start_auction(emulator, "@newmoney", starting_bid=100)
+    new = await auction_post(emulator, "@newmoney")
+    assert fields(new)["Minimum next bid"] == "100 gems"
+    await emulator.wait_for(
+        lambda: channel_texts(emulator, f"<@{MODERATOR_ID}> **start** @newmoney", AUDIT_CHANNEL_ID)
+    )
+    assert (
+        "starting bid 100 gems"
+        in channel_texts(emulator, f"<@{MODERATOR_ID}> **start** @newmoney", AUDIT_CHANNEL_ID)[
+            0
+        ].content
+    )
+
+    # ...and the running one keeps showing credits everywhere.
+    assert (
+        await bid(emulator, ALICE_ID, "oldmoney", 150) == "You lead @oldmoney at **150 credits**."
+    )
+    assert await bid(emulator, BOB_ID, "oldmoney", 300) == "You lead @oldmoney at **300 credits**."
+    [outbid] = await emulator.wait_for(lambda: emulator.dm_messages(ALICE_ID), 5)
+    assert "the price is now 300 credits, and the minimum bid is 315 credits" in outbid.content
+    await emulator.wait_for(lambda: fields(old)["Current price"] == "300 credits", 5)
+    assert fields(old)["Minimum next bid"] == "315 credits"
+    details = await info(emulator, "oldmoney")
+    assert "Increment: +5% (at least +10 credits)" in details, details
+    assert "gems" not in details, details
+    listed = await answered(emulator, emulator.slash(CAROL_ID, "auction", subcommand="list"))
+    assert "**@oldmoney**: 300 credits" in listed, listed
+    assert "**@newmoney**: starts at 100 gems" in listed, listed
+
+    ended = await answered(
+        emulator, emulator.slash(MODERATOR_ID, "auctioneer", {"handle": "oldmoney"}, "end")
+    )
+    assert f"Sold to <@{BOB_ID}> for **300 credits**." in ended, ended
+    [announced] = await emulator.wait_for(
+        lambda: channel_texts(emulator, "**Auction closed: @oldmoney.**"), 5
+    )
+    assert announced.content.endswith(f"Sold to <@{BOB_ID}> for **300 credits**.")
+    [won] = await emulator.wait_for(lambda: emulator.dm_messages(BOB_ID), 5)
+    assert "at **300 credits**" in won.content, won.content
+    await emulator.wait_for(lambda: is_closed_post(old), 5)
+    assert fields(old)["Current price"] == "300 credits"
+    for message in (old, outbid, announced, won):
+        assert "gems" not in str(message.data), message.data

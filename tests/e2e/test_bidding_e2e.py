@@ -103,7 +103,7 @@ async def test_refused_bids_are_explained_and_change_nothing(
     await start_auction(emulator, "@gone", starting_bid=100)
     gone = await auction_post(emulator, "@gone")
     ended = await answered(
-        emulator, emulator.slash(MODERATOR_ID, "auction", {"handle": "gone"}, "end")
+        emulator, emulator.slash(MODERATOR_ID, "auctioneer", {"handle": "gone"}, "end")
     )
     assert "Ended with no bids" in ended, ended
     await emulator.wait_for(lambda: is_closed_post(gone), 5)

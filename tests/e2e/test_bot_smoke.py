@@ -10,12 +10,12 @@ pytestmark = pytest.mark.e2e
 
 async def test_start_and_bid(emulator: DiscordEmulator, bot: BotProcess) -> None:
     names = {c["name"] for c in emulator.commands(GUILD_ID)}
-    assert {"bid", "auction", "outbid-alerts"} <= names
+    assert {"bid", "auction", "auctioneer", "outbid-alerts", "settings"} <= names
     started = await respond(
         emulator,
         emulator.slash(
             MODERATOR_ID,
-            "auction",
+            "auctioneer",
             {"handle": "@OGName", "starting_bid": 100, "duration": "1h"},
             "start",
         ),

@@ -14,6 +14,7 @@ from tests.e2e.conftest import (
     channel_texts,
     embed,
     fields,
+    info,
     is_closed_post,
     start_auction,
 )
@@ -23,11 +24,14 @@ from tests.e2e.discord_emulator import (
     AUDIT_CHANNEL_ID,
     BOB_ID,
     CAROL_ID,
+    CHANNEL,
+    GENERAL_CHANNEL_ID,
     MODERATOR_ID,
     USER,
     DiscordEmulator,
     Opt,
     RecordedRequest,
+    StoredMessage,
 )
 
 pytestmark = [
@@ -49,7 +53,7 @@ def sends(emulator: DiscordEmulator, prefix: str) -> list[RecordedRequest]:
 
 async def end_now(emulator: DiscordEmulator, handle: str) -> None:
     ended = await answered(
-        emulator, emulator.slash(MODERATOR_ID, "auction", {"handle": handle}, "end")
+        emulator, emulator.slash(MODERATOR_ID, "auctioneer", {"handle": handle}, "end")
     )
     assert "ended" in ended, ended
 
@@ -138,14 +142,14 @@ async def test_cancellation_and_moderator_actions_are_announced_and_audited(
     moderator = MODERATOR_ID
     extended = await answered(
         emulator,
-        emulator.slash(moderator, "auction", {"handle": "pulled", "duration": "30m"}, "extend"),
+        emulator.slash(moderator, "auctioneer", {"handle": "pulled", "duration": "30m"}, "extend"),
     )
     assert "extended by 30m" in extended, extended
     voided = await answered(
         emulator,
         emulator.slash(
             moderator,
-            "auction",
+            "auctioneer",
             {"handle": "pulled", "bidder": Opt(USER, BOB_ID), "reason": "shill bidding"},
             "void-bid",
         ),
@@ -154,7 +158,10 @@ async def test_cancellation_and_moderator_actions_are_announced_and_audited(
     cancelled = await answered(
         emulator,
         emulator.slash(
-            moderator, "auction", {"handle": "pulled", "reason": "The owner withdrew it"}, "cancel"
+            moderator,
+            "auctioneer",
+            {"handle": "pulled", "reason": "The owner withdrew it"},
+            "cancel",
         ),
     )
     assert "cancelled" in cancelled, cancelled
@@ -172,20 +179,23 @@ async def test_cancellation_and_moderator_actions_are_announced_and_audited(
     await start_auction(emulator, "@early")
     await bid(emulator, CAROL_ID, "early", 100)
     ended = await answered(
-        emulator, emulator.slash(moderator, "auction", {"handle": "early"}, "end")
+        emulator, emulator.slash(moderator, "auctioneer", {"handle": "early"}, "end")
     )
     assert f"Sold to <@{CAROL_ID}>" in ended, ended
     again = await answered(
         emulator,
         emulator.slash(
-            moderator, "auction", {"handle": "early", "starting_bid": 10, "duration": "1h"}, "start"
+            moderator,
+            "auctioneer",
+            {"handle": "early", "starting_bid": 10, "duration": "1h"},
+            "start",
         ),
     )
     assert "was sold" in again, again
     released = await answered(
         emulator,
         emulator.slash(
-            moderator, "auction", {"handle": "early", "reason": "buyer backed out"}, "release"
+            moderator, "auctioneer", {"handle": "early", "reason": "buyer backed out"}, "release"
         ),
     )
     assert "can be auctioned again" in released, released
@@ -265,14 +275,17 @@ async def test_a_post_discord_will_not_edit_is_posted_again(
 ) -> None:
     await start_auction(emulator, "@phoenix", starting_bid=100)
     old = await auction_post(emulator, "@phoenix")
+    await bid(emulator, ALICE_ID, "phoenix", 100)
+    # The post is current (no edit of it is under way) before Discord stops taking edits.
+    await emulator.wait_for(lambda: fields(old)["Current price"] == "100 credits", 5)
     if refusal == "deleted":
         emulator.delete_message(old.id)
     else:
         emulator.fail_next("PATCH", rf"{CHANNEL_POSTS}/{old.id}", status=400, code=30046)
 
-    await bid(emulator, ALICE_ID, "phoenix", 100)
+    await bid(emulator, BOB_ID, "phoenix", 110)
 
-    def fresh_copy() -> list[object]:
+    def fresh_copy() -> list[StoredMessage]:
         return [
             m
             for m in emulator.channel_messages(AUCTIONS_CHANNEL_ID)
@@ -281,16 +294,71 @@ async def test_a_post_discord_will_not_edit_is_posted_again(
 
     [new] = await emulator.wait_for(fresh_copy, 5)
     assert embed(new)["title"] == "@phoenix is up for auction"
-    assert fields(new)["Current price"] == "100 credits"
-    assert fields(new)["Leader"] == f"<@{ALICE_ID}>"
+    assert fields(new)["Current price"] == "110 credits"
+    assert fields(new)["Leader"] == f"<@{BOB_ID}>"
     edits_of_old = len(emulator.requests("PATCH", rf"{CHANNEL_POSTS}/{old.id}$"))
 
     # Later changes edit the fresh copy, whose buttons work.
-    placed = await answered(emulator, emulator.click(BOB_ID, new, button_id(new, "quick")))
-    assert "You lead @phoenix at **110 credits**" in placed, placed
-    await emulator.wait_for(lambda: fields(new)["Current price"] == "110 credits", 5)
+    placed = await answered(emulator, emulator.click(CAROL_ID, new, button_id(new, "quick")))
+    assert "You lead @phoenix at **120 credits**" in placed, placed
+    await emulator.wait_for(lambda: fields(new)["Current price"] == "120 credits", 5)
     assert len(emulator.requests("PATCH", rf"{CHANNEL_POSTS}/{old.id}$")) == edits_of_old
     assert len(fresh_copy()) == 1
+
+
+@pytest.mark.parametrize("lost_at", ["edit", "post"])
+async def test_a_deleted_channel_loses_the_post_once_and_the_auction_goes_on(
+    emulator: DiscordEmulator, bot: BotProcess, lost_at: str
+) -> None:
+    in_general = rf"/channels/{GENERAL_CHANNEL_ID}(/|$)"
+    if lost_at == "post":
+        # The channel is deleted while the post is on its way: Discord refuses the first
+        # send (503) and the channel is gone by the time the bot tries again.
+        def delete_on_refusal(request: RecordedRequest) -> None:
+            if request.method == "POST" and request.status == 503:
+                emulator.request_hooks.remove(delete_on_refusal)
+                emulator.forget_channel(GENERAL_CHANNEL_ID)
+
+        emulator.request_hooks.append(delete_on_refusal)
+        emulator.fail_next("POST", rf"/channels/{GENERAL_CHANNEL_ID}/messages", status=503)
+    started = await start_auction(
+        emulator, "@orphan", starting_bid=100, channel=Opt(CHANNEL, GENERAL_CHANNEL_ID)
+    )
+    assert f"<#{GENERAL_CHANNEL_ID}>" in started, started
+    if lost_at == "edit":
+        await auction_post(emulator, "@orphan", GENERAL_CHANNEL_ID)
+    await emulator.delete_channel(GENERAL_CHANNEL_ID)  # (again, for the gateway)
+    await bid(emulator, ALICE_ID, "orphan", 100)
+
+    # The audit channel is told once; the auction itself goes on.
+    prefix = "**Auction bot:** The post of the auction for @orphan can no longer be shown"
+    [notice] = await emulator.wait_for(
+        lambda: channel_texts(emulator, prefix, AUDIT_CHANNEL_ID), 10
+    )
+    assert "(its channel was deleted); the auction itself goes on." in notice.content
+    refused = [r for r in emulator.requests(path=in_general) if r.status >= 400]
+    assert [(r.method, r.code) for r in refused if r.code == 10003] == [
+        ("PATCH" if lost_at == "edit" else "POST", 10003)
+    ], refused
+    tried = len(emulator.requests(path=in_general))
+
+    # Later bids and the close never try the post (nor a result announcement) again.
+    assert "You lead" in await bid(emulator, BOB_ID, "orphan", 200)
+    [outbid] = await emulator.wait_for(lambda: emulator.dm_messages(ALICE_ID), 5)
+    assert outbid.content.startswith("You've been outbid on @orphan"), outbid.content
+    assert "discord.com/channels" not in outbid.content  # no link to a post that is gone
+    await end_now(emulator, "orphan")
+    won = await emulator.wait_for(lambda: emulator.dm_messages(BOB_ID), 10)
+    assert "You won the auction for @orphan" in won[0].content, won[0].content
+    await emulator.wait_for(
+        lambda: channel_texts(emulator, f"<@{MODERATOR_ID}> **end** @orphan", AUDIT_CHANNEL_ID), 5
+    )
+    await start_auction(emulator, "@later")  # the outbox has moved past the orphan's messages
+    await auction_post(emulator, "@later")
+    assert len(emulator.requests(path=in_general)) == tried
+    assert len(channel_texts(emulator, prefix, AUDIT_CHANNEL_ID)) == 1
+    assert not channel_texts(emulator, "**Auction closed: @orphan")
+    assert "Bids: 2" in await info(emulator, "orphan")
 
 
 async def test_a_crash_just_after_the_result_went_out_does_not_double_it(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import discord
@@ -18,12 +20,15 @@ from tests.e2e.discord_emulator import (
     AUCTIONS_CHANNEL_ID,
     BOB_ID,
     EVERYONE_NAMED_ID,
+    GENERAL_CHANNEL_ID,
     GUILD_ID,
     MODERATOR_ID,
     MODERATOR_ROLE_ID,
     USER,
+    VENDORED_SPEC,
     DiscordEmulator,
     Opt,
+    _load_openapi,
 )
 from tests.e2e.patch_discord import point_discord_at
 
@@ -348,6 +353,43 @@ async def test_error_injection_and_deleted_messages(
     assert gone.value.code == 10008
 
 
+async def test_deleted_channels(emu: DiscordEmulator, bot: AuctionTestBot) -> None:
+    general = bot.get_channel(GENERAL_CHANNEL_ID)
+    assert isinstance(general, discord.TextChannel)
+    sent = await general.send("Lot 5")
+    await emu.delete_channel(GENERAL_CHANNEL_ID)
+    with pytest.raises(discord.NotFound) as edit_refused:
+        await sent.edit(content="edited")
+    assert edit_refused.value.code == 10003
+    with pytest.raises(discord.NotFound) as send_refused:
+        await general.send("Lot 6")
+    assert send_refused.value.code == 10003
+    await emu.wait_for(lambda: bot.get_channel(GENERAL_CHANNEL_ID) is None)  # CHANNEL_DELETE
+    assert emu.channel_messages(GENERAL_CHANNEL_ID)[0].content == "Lot 5"  # kept for asserts
+
+
+async def test_command_permissions_come_back_as_strings(
+    emu: DiscordEmulator, bot: AuctionTestBot
+) -> None:
+    # discord.py sends default_member_permissions as a number; Discord answers with a string.
+    restricted = app_commands.Command(
+        name="restricted", description="Moderators only", callback=_restricted
+    )
+    restricted.default_permissions = discord.Permissions(manage_guild=True)
+    bot.tree.add_command(restricted, guild=GUILD)
+    synced = await bot.tree.sync(guild=GUILD)
+    stored = {c["name"]: c["default_member_permissions"] for c in emu.commands(GUILD_ID)}
+    assert stored["restricted"] == "32"
+    assert stored["ping"] is None
+    assert next(c for c in synced if c.name == "restricted").default_member_permissions == (
+        discord.Permissions(manage_guild=True)
+    )
+
+
+async def _restricted(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message("ok")
+
+
 async def test_nonce_dedupe(emu: DiscordEmulator, bot: AuctionTestBot) -> None:
     first = await auctions(bot).send("Lot 3", nonce="lot-3")
     second = await auctions(bot).send("Lot 3", nonce="lot-3")
@@ -422,8 +464,7 @@ async def test_unknown_routes_are_recorded(emu: DiscordEmulator) -> None:
 
 
 async def test_spec_validation(emu: DiscordEmulator, bot: AuctionTestBot) -> None:
-    if not emu.spec_validation_enabled:
-        pytest.skip("openapi-core or the Discord OpenAPI spec is not available")
+    assert emu.spec_validation_enabled
     await auctions(bot).send("valid")
     await (await bot.fetch_user(ALICE_ID)).send("valid DM")  # recipient_id as int: ignored
     await (await emu.send_interaction(emu.slash(ALICE_ID, "ping"))).response()
@@ -436,3 +477,15 @@ async def test_spec_validation(emu: DiscordEmulator, bot: AuctionTestBot) -> Non
     await emu.flush_validation()
     assert [v.path for v in emu.spec_violations] == [f"/channels/{AUCTIONS_CHANNEL_ID}/messages"]
     emu.spec_violations.clear()
+
+
+def test_a_missing_spec_stops_the_emulator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DISCORD_OPENAPI_SPEC", str(tmp_path / "openapi.json"))
+    with pytest.raises(RuntimeError, match=r"OpenAPI spec is missing: DISCORD_OPENAPI_SPEC names"):
+        DiscordEmulator()
+
+
+def test_missing_openapi_core_stops_the_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "openapi_core", None)  # makes the import fail
+    with pytest.raises(RuntimeError, match=r"openapi-core is not installed"):
+        _load_openapi.__wrapped__(str(VENDORED_SPEC))

@@ -49,7 +49,7 @@ async def test_an_unexpected_error_gets_an_apology_with_an_error_id(
     assert found, apology
     error_id = found.group(1)
     log = bot.log()
-    assert f"ERROR   cogs.common: error {error_id} in /bid from {ALICE_ID}" in log, log
+    assert f"ERROR   bot.interface.errors: error {error_id} in /bid from {ALICE_ID}" in log, log
     assert "Traceback (most recent call last)" in log.split(f"error {error_id}")[1]
     # The apology promises nothing about the bid; /auction info tells (it did go through).
     assert "Bids: 1" in await info(emulator, "fragile")

@@ -22,6 +22,8 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.discord_emulator import (
     ALICE_ID,
+    AUCTIONS_CHANNEL_ID,
+    AUDIT_CHANNEL_ID,
     EVERYONE_NAMED_ID,
     MODERATOR_ID,
     MODERATOR_ROLE_ID,
@@ -63,7 +65,7 @@ async def test_markdown_in_an_x_handle_is_escaped(
     assert embed(post)["title"] == r"@a\_b\_ is up for auction"
     placed = await bid(emulator, ALICE_ID, "a_b_", 100)
     assert placed.startswith(r"You lead @a\_b\_ at"), placed
-    await answered(emulator, emulator.slash(MODERATOR_ID, "auction", {"handle": "a_b_"}, "end"))
+    await answered(emulator, emulator.slash(MODERATOR_ID, "auctioneer", {"handle": "a_b_"}, "end"))
     announced = await emulator.wait_for(
         lambda: channel_texts(emulator, r"**Auction closed: @a\_b\_.**"), 5
     )
@@ -94,7 +96,9 @@ async def test_mentions_and_markdown_in_handles_and_reasons_never_ping(
     # The member whose username is literally "@everyone" bids, wins and is pinged alone.
     placed = await bid(emulator, EVERYONE_NAMED_ID, "*bold*", 100)
     assert placed.startswith(r"You lead @\*bold\* at"), placed
-    await answered(emulator, emulator.slash(MODERATOR_ID, "auction", {"handle": "*bold*"}, "end"))
+    await answered(
+        emulator, emulator.slash(MODERATOR_ID, "auctioneer", {"handle": "*bold*"}, "end")
+    )
     announced = await emulator.wait_for(
         lambda: channel_texts(emulator, r"**Auction closed: @\*bold\*.**"), 5
     )
@@ -107,7 +111,7 @@ async def test_mentions_and_markdown_in_handles_and_reasons_never_ping(
     cancelled = await answered(
         emulator,
         emulator.slash(
-            MODERATOR_ID, "auction", {"handle": "@@everyone", "reason": reason}, "cancel"
+            MODERATOR_ID, "auctioneer", {"handle": "@@everyone", "reason": reason}, "cancel"
         ),
     )
     assert f"@@{ZWSP}everyone" in cancelled, cancelled
@@ -129,3 +133,20 @@ async def test_mentions_and_markdown_in_handles_and_reasons_never_ping(
         assert not EVERYONE_PING.search(text), text
         assert not re.search(r"<@&\d+>", text), text
         assert not message.data["mention_everyone"] and message.data["mention_roles"] == []
+
+
+@pytest.mark.parametrize("platform", ["x", "generic"])
+async def test_everyone_and_here_are_never_auctioned(
+    emulator: DiscordEmulator, bots: Callable[..., Awaitable[BotProcess]], platform: str
+) -> None:
+    # Even where the allowed characters would let them through.
+    await bots(platform=platform, extra=PERMISSIVE if platform == "generic" else "")
+    for typed, shown in [("everyone", "everyone"), ("@here", "here"), ("@EveryOne", "EveryOne")]:
+        refused = await start_auction(emulator, typed)
+        assert refused == (
+            f"`@{shown}` can't be auctioned: Discord reads it as a mention of everyone."
+        ), refused
+    listed = await answered(emulator, emulator.slash(ALICE_ID, "auction", subcommand="list"))
+    assert "No auctions are open right now." in listed, listed
+    assert emulator.channel_messages(AUCTIONS_CHANNEL_ID) == []
+    assert emulator.channel_messages(AUDIT_CHANNEL_ID) == []

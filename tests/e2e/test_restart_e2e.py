@@ -27,6 +27,7 @@ from tests.e2e.discord_emulator import (
     BOB_ID,
     CAROL_ID,
     GUILD_ID,
+    MANAGE_GUILD,
     DiscordEmulator,
 )
 
@@ -103,7 +104,22 @@ async def test_commands_are_synced_only_when_they_changed_or_when_asked(
     guild_scope = f"/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/commands"
     assert puts() == [guild_scope]  # the first start syncs, to the configured guild only
     commands = {c["name"]: c["id"] for c in emulator.commands(GUILD_ID)}
-    assert set(commands) == {"auction", "bid", "outbid-alerts"}
+    assert set(commands) == {"auction", "auctioneer", "bid", "outbid-alerts", "settings"}
+    synced = {c["name"]: c for c in emulator.commands(GUILD_ID)}
+    # Discord shows the moderator groups only to members with Manage Server (until an admin
+    # grants them to a role); the rest carry no default permissions.
+    assert {name: c["default_member_permissions"] for name, c in synced.items()} == {
+        "auction": None,
+        "auctioneer": "32",
+        "bid": None,
+        "outbid-alerts": None,
+        "settings": "32",
+    }
+    assert str(MANAGE_GUILD) == "32"
+    assert {o["name"] for o in synced["auction"]["options"]} == {"info", "list"}
+    assert {o["name"] for o in synced["auctioneer"]["options"]} == {
+        "start", "cancel", "end", "extend", "void-bid", "release",
+    }  # fmt: skip
 
     # A second start with the same commands does not sync again.
     assert await bot.stop() == 0

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from bot.auctions.house import AuctionHouse
+from bot.bootstrap import Core
 from bot.clock import ManualClock
 from bot.domain.access import AccessPolicy, Actor
 from bot.domain.auction import Effect, Outcome, Status
@@ -22,24 +25,23 @@ from bot.domain.errors import (
     NothingToVoid,
     NotPermitted,
 )
-from bot.service import AuctionService
-from bot.storage.database import Database
-from tests.conftest import ALICE, BOB, CAROL, GUILD, MOD, OTHER_GUILD, make_service
-from tests.fakes import RecordingReminders
+from bot.storage.sqlite.store import SqliteStore
+from tests.conftest import ALICE, BOB, CAROL, GUILD, MOD, OTHER_GUILD, SETTINGS, make_service
+from tests.fakes import RecordingTimer
 
 
-async def start(service: AuctionService, handle: str = "@OGName", **options: object) -> int:
+async def start(service: AuctionHouse, handle: str = "@OGName", **options: object) -> int:
     defaults: dict[str, object] = {"starting_bid": 100, "duration": "1h"}
     defaults.update(options)
     view = await service.start_auction(GUILD, MOD, handle, **defaults)  # type: ignore[arg-type]
     return view.id
 
 
-async def table(db: Database, sql: str) -> list[tuple[object, ...]]:
-    return await db.read(lambda c: c.execute(sql).fetchall())
+async def table(db: SqliteStore, sql: str) -> list[tuple[object, ...]]:
+    return await db.on_connection(lambda c: c.execute(sql).fetchall())
 
 
-async def outbox_kinds(db: Database) -> list[str]:
+async def outbox_kinds(db: SqliteStore) -> list[str]:
     return [r[0] for r in await table(db, "SELECT kind FROM outbox ORDER BY id")]  # type: ignore[misc]
 
 
@@ -47,7 +49,7 @@ async def outbox_kinds(db: Database) -> list[str]:
 
 
 async def test_moderator_starts_an_auction(
-    service: AuctionService, db: Database, reminders: RecordingReminders, clock: ManualClock
+    service: AuctionHouse, db: SqliteStore, reminders: RecordingTimer, clock: ManualClock
 ) -> None:
     view = await service.start_auction(
         GUILD,
@@ -71,14 +73,14 @@ async def test_moderator_starts_an_auction(
     assert audit_rows == [(MOD.user_id, "start")]
 
 
-async def test_moderator_role_from_config_counts(service: AuctionService) -> None:
+async def test_moderator_role_from_config_counts(service: AuctionHouse) -> None:
     role_holder = Actor(user_id=5, role_ids=frozenset({900}))
     view = await service.start_auction(GUILD, role_holder, "abc", starting_bid=1, duration="1m")
     assert view.opened_by == 5
 
 
 async def test_non_moderator_cannot_start_and_nothing_is_stored(
-    service: AuctionService, db: Database
+    service: AuctionHouse, db: SqliteStore
 ) -> None:
     with pytest.raises(NotPermitted, match="moderators"):
         await service.start_auction(GUILD, ALICE, "abc", starting_bid=1, duration="1m")
@@ -101,8 +103,8 @@ async def test_non_moderator_cannot_start_and_nothing_is_stored(
     ],
 )
 async def test_bad_start_options_are_refused_with_the_rule(
-    service: AuctionService,
-    db: Database,
+    service: AuctionHouse,
+    db: SqliteStore,
     options: dict[str, object],
     error: type[Exception],
     message: str,
@@ -113,16 +115,16 @@ async def test_bad_start_options_are_refused_with_the_rule(
     assert await table(db, "SELECT * FROM auctions") == []
 
 
-async def test_increment_override(service: AuctionService) -> None:
+async def test_increment_override(service: AuctionHouse) -> None:
     await start(service, "abs", increment="25")
     await start(service, "pct", increment="10%")
-    await service.place_bid(GUILD, ALICE, "abs", 100)
-    await service.place_bid(GUILD, ALICE, "pct", 1000)
+    await service.bid_on_handle(GUILD, ALICE, "abs", 100)
+    await service.bid_on_handle(GUILD, ALICE, "pct", 1000)
     assert (await service.get_auction(GUILD, "abs")).minimum_bid == 125
     assert (await service.get_auction(GUILD, "pct")).minimum_bid == 1100
 
 
-async def test_only_one_open_auction_per_handle_per_guild(service: AuctionService) -> None:
+async def test_only_one_open_auction_per_handle_per_guild(service: AuctionHouse) -> None:
     await start(service, "@OGName")
     with pytest.raises(HandleUnavailable, match="already up for auction"):
         await start(service, "ogNAME")
@@ -131,10 +133,10 @@ async def test_only_one_open_auction_per_handle_per_guild(service: AuctionServic
 
 
 async def test_sold_handle_cannot_be_relisted_until_released(
-    service: AuctionService, clock: ManualClock, db: Database
+    service: AuctionHouse, clock: ManualClock, db: SqliteStore
 ) -> None:
     auction_id = await start(service, "@OGName")
-    await service.place_bid(GUILD, ALICE, "ogname", 150)
+    await service.bid_on_handle(GUILD, ALICE, "ogname", 150)
     clock.advance(timedelta(hours=2))
     closed = await service.close_if_due(auction_id)
     assert closed is not None and closed.outcome is Outcome.SOLD
@@ -155,20 +157,22 @@ async def test_sold_handle_cannot_be_relisted_until_released(
 # -- bidding --------------------------------------------------------------------------------
 
 
-async def test_bid_flow_with_proxy_and_outbid_notice(service: AuctionService, db: Database) -> None:
+async def test_bid_flow_with_proxy_and_outbid_notice(
+    service: AuctionHouse, db: SqliteStore
+) -> None:
     await start(service)
-    first = await service.place_bid(GUILD, ALICE, "ogname", 100, 300)
+    first = await service.bid_on_handle(GUILD, ALICE, "ogname", 100, 300)
     assert first.effect is Effect.LEADING
     assert first.auction.price == 100
     assert first.auction.viewer_maximum == 300
 
-    proxied = await service.place_bid(GUILD, BOB, "@OGNAME", 200)
+    proxied = await service.bid_on_handle(GUILD, BOB, "@OGNAME", 200)
     assert proxied.effect is Effect.OUTBID_BY_PROXY
     assert proxied.auction.leader_id == ALICE.user_id
     assert proxied.auction.price == 210
     assert proxied.auction.viewer_maximum is None  # Bob never sees Alice's maximum
 
-    taken = await service.place_bid(GUILD, BOB, "ogname", 400)
+    taken = await service.bid_on_handle(GUILD, BOB, "ogname", 400)
     assert taken.effect is Effect.LEADING
     assert taken.outbid_user_id == ALICE.user_id
     assert taken.auction.price == 400
@@ -178,9 +182,9 @@ async def test_bid_flow_with_proxy_and_outbid_notice(service: AuctionService, db
     assert outbid == [(ALICE.user_id,)]
 
 
-async def test_refused_bids_change_nothing(service: AuctionService, db: Database) -> None:
+async def test_refused_bids_change_nothing(service: AuctionHouse, db: SqliteStore) -> None:
     await start(service)
-    await service.place_bid(GUILD, ALICE, "ogname", 200)
+    await service.bid_on_handle(GUILD, ALICE, "ogname", 200)
     before = await table(db, "SELECT * FROM auctions")
     bids_before = await table(db, "SELECT * FROM bids")
     attempts = [
@@ -194,67 +198,66 @@ async def test_refused_bids_change_nothing(service: AuctionService, db: Database
     ]
     for actor, handle, amount, maximum, error, message in attempts:
         with pytest.raises(error, match=message):
-            await service.place_bid(GUILD, actor, handle, amount, maximum)  # type: ignore[arg-type]
+            await service.bid_on_handle(GUILD, actor, handle, amount, maximum)  # type: ignore[arg-type]
     assert await table(db, "SELECT * FROM auctions") == before
     assert await table(db, "SELECT * FROM bids") == bids_before
 
 
-async def test_too_low_bid_says_the_minimum(service: AuctionService) -> None:
+async def test_too_low_bid_says_the_minimum(service: AuctionHouse) -> None:
     await start(service)
     with pytest.raises(BidTooLow) as caught:
-        await service.place_bid(GUILD, ALICE, "ogname", 99)
+        await service.bid_on_handle(GUILD, ALICE, "ogname", 99)
     assert caught.value.minimum == 100
     assert "100" in str(caught.value)
 
 
 async def test_bids_on_closed_or_cancelled_auctions_are_refused(
-    service: AuctionService, clock: ManualClock
+    service: AuctionHouse, clock: ManualClock
 ) -> None:
     closed_id = await start(service, "closed")
     await start(service, "cancelled")
     await service.cancel(GUILD, MOD, "cancelled", "listed by mistake")
     with pytest.raises(AuctionNotOpen, match="was cancelled"):
-        await service.place_bid(GUILD, ALICE, "cancelled", 100)
+        await service.bid_on_handle(GUILD, ALICE, "cancelled", 100)
     clock.advance(timedelta(hours=1))
     with pytest.raises(AuctionNotOpen, match="ended"):  # past the end, before the job ran
-        await service.place_bid(GUILD, ALICE, "closed", 100)
+        await service.bid_on_handle(GUILD, ALICE, "closed", 100)
     await service.close_if_due(closed_id)
     with pytest.raises(AuctionNotOpen, match="has closed"):
-        await service.place_bid(GUILD, ALICE, "closed", 100)
+        await service.bid_on_handle(GUILD, ALICE, "closed", 100)
 
 
 async def test_bidder_roles_are_enforced(
-    db: Database, clock: ManualClock, reminders: RecordingReminders
+    db: SqliteStore, clock: ManualClock, reminders: RecordingTimer
 ) -> None:
-    service = make_service(
-        db, clock, reminders, access=AccessPolicy(bidder_role_ids=frozenset({42}))
-    )
+    settings = replace(SETTINGS, access=AccessPolicy(bidder_role_ids=frozenset({42})))
+    service = make_service(db, clock, reminders, settings=settings)
     await start(service)
     with pytest.raises(NotPermitted, match="bidder role"):
-        await service.place_bid(GUILD, ALICE, "ogname", 100)
-    receipt = await service.place_bid(
+        await service.bid_on_handle(GUILD, ALICE, "ogname", 100)
+    receipt = await service.bid_on_handle(
         GUILD, Actor(user_id=99, role_ids=frozenset({42})), "ogname", 100
     )
     assert receipt.auction.leader_id == 99
 
 
-async def test_guilds_are_isolated(service: AuctionService) -> None:
+async def test_guilds_are_isolated(service: AuctionHouse) -> None:
     await start(service, "ogname")
     with pytest.raises(AuctionNotFound):
-        await service.place_bid(OTHER_GUILD, ALICE, "ogname", 100)
+        await service.bid_on_handle(OTHER_GUILD, ALICE, "ogname", 100)
     assert await service.list_open(OTHER_GUILD) == []
     with pytest.raises(AuctionNotFound):
         await service.get_auction(OTHER_GUILD, "ogname")
 
 
 async def test_anti_sniping_extends_and_moves_the_close_job(
-    service: AuctionService, clock: ManualClock, reminders: RecordingReminders
+    service: AuctionHouse, clock: ManualClock, reminders: RecordingTimer
 ) -> None:
     auction_id = await start(service, duration="10m")
     original = reminders.at(auction_id)
     assert original is not None
     clock.advance(timedelta(minutes=9))
-    receipt = await service.place_bid(GUILD, ALICE, "ogname", 100)
+    receipt = await service.bid_on_handle(GUILD, ALICE, "ogname", 100)
     assert receipt.extended
     assert receipt.auction.ends_at == clock.now() + timedelta(minutes=2)
     assert reminders.at(auction_id) == receipt.auction.ends_at
@@ -262,10 +265,10 @@ async def test_anti_sniping_extends_and_moves_the_close_job(
 
 
 async def test_buy_now_closes_at_once(
-    service: AuctionService, reminders: RecordingReminders, db: Database
+    service: AuctionHouse, reminders: RecordingTimer, db: SqliteStore
 ) -> None:
     auction_id = await start(service, buy_now=1000)
-    receipt = await service.place_bid(GUILD, ALICE, "ogname", 1500)
+    receipt = await service.bid_on_handle(GUILD, ALICE, "ogname", 1500)
     assert receipt.effect is Effect.BOUGHT_NOW
     assert receipt.auction.status is Status.CLOSED
     assert receipt.auction.outcome is Outcome.SOLD
@@ -279,11 +282,11 @@ async def test_buy_now_closes_at_once(
 # -- moderation -----------------------------------------------------------------------------
 
 
-async def test_void_replays_the_remaining_bids(service: AuctionService, db: Database) -> None:
+async def test_void_replays_the_remaining_bids(service: AuctionHouse, db: SqliteStore) -> None:
     await start(service)
-    await service.place_bid(GUILD, ALICE, "ogname", 100)
-    await service.place_bid(GUILD, BOB, "ogname", 500, 2000)  # a troll with a huge maximum
-    await service.place_bid(GUILD, CAROL, "ogname", 600)
+    await service.bid_on_handle(GUILD, ALICE, "ogname", 100)
+    await service.bid_on_handle(GUILD, BOB, "ogname", 500, 2000)  # a troll with a huge maximum
+    await service.bid_on_handle(GUILD, CAROL, "ogname", 600)
     with pytest.raises(NotPermitted):
         await service.void_bids(GUILD, ALICE, "ogname", BOB.user_id, "troll")
     receipt = await service.void_bids(GUILD, MOD, "ogname", BOB.user_id, "troll")
@@ -303,9 +306,9 @@ async def test_void_replays_the_remaining_bids(service: AuctionService, db: Data
     assert actions == [("void", "troll")]
 
 
-async def test_cancel(service: AuctionService, reminders: RecordingReminders, db: Database) -> None:
+async def test_cancel(service: AuctionHouse, reminders: RecordingTimer, db: SqliteStore) -> None:
     auction_id = await start(service)
-    await service.place_bid(GUILD, ALICE, "ogname", 100)
+    await service.bid_on_handle(GUILD, ALICE, "ogname", 100)
     with pytest.raises(NotPermitted):
         await service.cancel(GUILD, ALICE, "ogname", "no")
     view = await service.cancel(GUILD, MOD, "ogname", "duplicate listing")
@@ -318,18 +321,19 @@ async def test_cancel(service: AuctionService, reminders: RecordingReminders, db
         await service.cancel(GUILD, MOD, "ogname", "again")
 
 
-async def test_end_now_announces_the_current_result(service: AuctionService, db: Database) -> None:
+async def test_end_now_announces_the_current_result(service: AuctionHouse, db: SqliteStore) -> None:
     await start(service, reserve=1000)
-    await service.place_bid(GUILD, ALICE, "ogname", 100)
+    await service.bid_on_handle(GUILD, ALICE, "ogname", 100)
     view = await service.end_now(GUILD, MOD, "ogname")
     assert view.outcome is Outcome.RESERVE_NOT_MET
     assert view.winner_id is None
-    payloads = await table(db, "SELECT payload FROM outbox WHERE kind = 'auction_closed'")
-    assert '"outcome": "reserve_not_met"' in str(payloads[0][0])
+    assert await table(db, "SELECT COUNT(*) FROM outbox WHERE kind = 'auction_closed'") == [(1,)]
+    stored = await db.read(lambda uow: uow.auctions.get(view.id))
+    assert stored.outcome is Outcome.RESERVE_NOT_MET  # what the announcement is rendered from
     assert await table(db, "SELECT COUNT(*) FROM outbox WHERE kind = 'winner_notice'") == [(0,)]
 
 
-async def test_extend(service: AuctionService, reminders: RecordingReminders) -> None:
+async def test_extend(service: AuctionHouse, reminders: RecordingTimer) -> None:
     auction_id = await start(service, duration="1h")
     before = (await service.get_auction(GUILD, "ogname")).ends_at
     with pytest.raises(NotPermitted):
@@ -345,10 +349,10 @@ async def test_extend(service: AuctionService, reminders: RecordingReminders) ->
 
 
 async def test_close_if_due_is_idempotent_and_waits_for_the_end(
-    service: AuctionService, clock: ManualClock, reminders: RecordingReminders, db: Database
+    service: AuctionHouse, clock: ManualClock, reminders: RecordingTimer, db: SqliteStore
 ) -> None:
     auction_id = await start(service)
-    await service.place_bid(GUILD, ALICE, "ogname", 100)
+    await service.bid_on_handle(GUILD, ALICE, "ogname", 100)
     assert await service.close_if_due(auction_id) is None  # too early: scheduled again
     assert reminders.at(auction_id) is not None
     clock.advance(timedelta(hours=1))
@@ -360,7 +364,7 @@ async def test_close_if_due_is_idempotent_and_waits_for_the_end(
 
 
 async def test_two_simultaneous_closes_close_once(
-    service: AuctionService, clock: ManualClock, db: Database
+    service: AuctionHouse, clock: ManualClock, db: SqliteStore
 ) -> None:
     auction_id = await start(service)
     clock.advance(timedelta(hours=2))
@@ -371,12 +375,14 @@ async def test_two_simultaneous_closes_close_once(
     assert outcome == [("no_bids",)]
 
 
-async def test_resume_reschedules_open_and_closes_overdue(db: Database, clock: ManualClock) -> None:
-    first = make_service(db, clock, RecordingReminders())
+async def test_resume_reschedules_open_and_closes_overdue(
+    db: SqliteStore, clock: ManualClock
+) -> None:
+    first = make_service(db, clock, RecordingTimer())
     soon = await first.start_auction(GUILD, MOD, "soon", starting_bid=1, duration="10m")
     later = await first.start_auction(GUILD, MOD, "later", starting_bid=1, duration="1h")
     clock.advance(timedelta(minutes=30))
-    reminders = RecordingReminders()
+    reminders = RecordingTimer()
     restarted = make_service(db, clock, reminders)
     assert await restarted.resume() == 1
     assert (await restarted.get_auction(GUILD, "soon")).status is Status.CLOSED
@@ -388,16 +394,16 @@ async def test_resume_reschedules_open_and_closes_overdue(db: Database, clock: M
 
 
 async def test_views_never_show_someone_elses_maximum_or_the_reserve(
-    service: AuctionService,
+    service: AuctionHouse,
 ) -> None:
     await start(service, reserve=5000)
-    await service.place_bid(GUILD, ALICE, "ogname", 100, 999)
+    await service.bid_on_handle(GUILD, ALICE, "ogname", 100, 999)
     as_bob = await service.get_auction(GUILD, "ogname", viewer_id=BOB.user_id)
     as_alice = await service.get_auction(GUILD, "ogname", viewer_id=ALICE.user_id)
     assert as_bob.viewer_maximum is None
     assert as_alice.viewer_maximum == 999
     assert not hasattr(as_bob, "reserve")
-    await service.place_bid(GUILD, ALICE, "ogname", 3000)  # a raise: typed amount = her new max
+    await service.bid_on_handle(GUILD, ALICE, "ogname", 3000)  # a raise: typed amount = her new max
     history = await service.bid_history(GUILD, "ogname")
     assert [(b.bidder_id, b.price_after) for b in history] == [(ALICE.user_id, 100)] * 2
     assert not hasattr(history[0], "maximum")
@@ -406,7 +412,7 @@ async def test_views_never_show_someone_elses_maximum_or_the_reserve(
     assert "999" not in repr(history)
 
 
-async def test_list_open_is_soonest_first(service: AuctionService) -> None:
+async def test_list_open_is_soonest_first(service: AuctionHouse) -> None:
     await start(service, "late", duration="3h")
     await start(service, "early", duration="1h")
     await start(service, "middle", duration="2h")
@@ -414,13 +420,13 @@ async def test_list_open_is_soonest_first(service: AuctionService) -> None:
     assert [v.handle.key for v in await service.list_open(GUILD)] == ["early", "late"]
 
 
-async def test_get_auction_falls_back_to_the_latest_closed_one(service: AuctionService) -> None:
+async def test_get_auction_falls_back_to_the_latest_closed_one(service: AuctionHouse) -> None:
     await start(service)
     await service.cancel(GUILD, MOD, "ogname", "x")
     assert (await service.get_auction(GUILD, "OGNAME")).status is Status.CANCELLED
 
 
-async def test_record_post(service: AuctionService) -> None:
+async def test_record_post(service: AuctionHouse) -> None:
     auction_id = await start(service)
     await service.record_post(auction_id, 5, 6)
     view = await service.get_by_id(auction_id)
@@ -430,19 +436,19 @@ async def test_record_post(service: AuctionService) -> None:
 
 
 async def test_database_refuses_a_second_open_auction_even_if_a_check_is_skipped(
-    db: Database,
+    db: SqliteStore,
 ) -> None:
     insert = (
         "INSERT INTO auctions (guild_id, handle_key, handle_display, platform, starting_bid,"
         " increment_absolute, increment_percent, anti_snipe_window_us, anti_snipe_extension_us,"
         " max_extensions, opened_by, opened_at, ends_at) VALUES (1, 'og', 'og', 'x', 1, 1, 0, 0, 0, 0, 1, 0, 10)"
     )
-    await db.write(lambda c: c.execute(insert))
+    await db.on_connection(lambda c: c.execute(insert))
     with pytest.raises(sqlite3.IntegrityError):
-        await db.write(lambda c: c.execute(insert))
+        await db.on_connection(lambda c: c.execute(insert))
 
 
-async def test_outbid_dms_can_be_turned_off_and_on(service: AuctionService) -> None:
+async def test_outbid_dms_can_be_turned_off_and_on(service: AuctionHouse) -> None:
     assert await service.wants_outbid_dms(GUILD, ALICE.user_id)
     await service.set_outbid_dms(GUILD, ALICE, enabled=False)
     assert not await service.wants_outbid_dms(GUILD, ALICE.user_id)
@@ -451,8 +457,8 @@ async def test_outbid_dms_can_be_turned_off_and_on(service: AuctionService) -> N
     assert await service.wants_outbid_dms(GUILD, ALICE.user_id)
 
 
-async def test_remembered_state(service: AuctionService) -> None:
-    assert await service.remembered("k") is None
-    await service.remember("k", "v1")
-    await service.remember("k", "v2")
-    assert await service.remembered("k") == "v2"
+async def test_remembered_state(core: Core) -> None:
+    assert await core.memory.recall("k") is None
+    await core.memory.remember("k", "v1")
+    await core.memory.remember("k", "v2")
+    assert await core.memory.recall("k") == "v2"

@@ -7,22 +7,20 @@ import random
 from datetime import timedelta
 from pathlib import Path
 
+from bot.auctions.house import AuctionHouse
+from bot.auctions.read_models import BidReceipt
 from bot.clock import ManualClock
-from bot.config import OutboxSettings
-from bot.delivery import OutboxDispatcher
+from bot.delivery.dispatcher import DeliverySettings, OutboxDispatcher
 from bot.domain.access import Actor
 from bot.domain.auction import PlacedBid, Terms, replay
 from bot.domain.errors import BidRefused
-from bot.service import AuctionService
-from bot.storage import auctions
-from bot.storage.database import Database
-from bot.views import BidReceipt
+from bot.storage.sqlite.store import SqliteStore
 from tests.conftest import GUILD, MOD, make_service
-from tests.fakes import RecordingReminders, RecordingSender
+from tests.fakes import RecordingSender, RecordingTimer
 
 
 async def test_hundreds_of_concurrent_bids_end_consistent(
-    service: AuctionService, db: Database
+    service: AuctionHouse, db: SqliteStore
 ) -> None:
     view = await service.start_auction(GUILD, MOD, "hot", starting_bid=100, duration="1h")
     rng = random.Random(7)
@@ -36,7 +34,7 @@ async def test_hundreds_of_concurrent_bids_end_consistent(
     # All 300 are in flight at once, so they are committed in a few shared transactions.
     results = await asyncio.gather(
         *(
-            service.place_bid(GUILD, actor, "hot", amount, maximum)
+            service.bid_on_handle(GUILD, actor, "hot", amount, maximum)
             for actor, amount, maximum in attempts
         ),
         return_exceptions=True,
@@ -47,8 +45,8 @@ async def test_hundreds_of_concurrent_bids_end_consistent(
     assert len(receipts) >= 10
     assert len(refusals) >= 10
 
-    stored = await db.read(lambda c: auctions.bids(c, view.id))
-    final = await db.read(lambda c: auctions.get(c, view.id))
+    stored = await db.read(lambda uow: uow.auctions.bids(view.id))
+    final = await db.read(lambda uow: uow.auctions.get(view.id))
     # No acknowledged bid is lost, and nothing unacknowledged was stored.
     assert sorted(r.bid_id for r in receipts) == [b.id for b in stored]
     assert final.standing.bid_count == len(stored)
@@ -67,19 +65,19 @@ async def test_hundreds_of_concurrent_bids_end_consistent(
 
 async def test_restart_closes_the_overdue_auction_once_and_delivers_once(db_path: Path) -> None:
     clock = ManualClock()
-    settings = OutboxSettings(retry_base=timedelta(seconds=1))
+    settings = DeliverySettings(retry_base=timedelta(seconds=1))
 
     # First run: an auction gets bids, then the bot stops before it ends.
-    db = await Database.open(db_path)
-    service = make_service(db, clock, RecordingReminders())
+    db = await SqliteStore.open(db_path)
+    service = make_service(db, clock, RecordingTimer())
     view = await service.start_auction(GUILD, MOD, "ogname", starting_bid=100, duration="10m")
-    await service.place_bid(GUILD, Actor(user_id=10), "ogname", 150)
+    await service.bid_on_handle(GUILD, Actor(user_id=10), "ogname", 150)
     await db.close()
 
     # Down for an hour. Second run on the same file.
     clock.advance(timedelta(hours=1))
-    db = await Database.open(db_path)
-    reminders = RecordingReminders()
+    db = await SqliteStore.open(db_path)
+    reminders = RecordingTimer()
     service = make_service(db, clock, reminders)
     sender = RecordingSender()
     dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=settings)
@@ -89,13 +87,14 @@ async def test_restart_closes_the_overdue_auction_once_and_delivers_once(db_path
         pass
     closed = [m for m in sender.delivered if m.kind == "auction_closed"]
     assert len(closed) == 1
-    assert closed[0].payload["winner_id"] == 10
+    # The message carries no copy of the result: the closed auction is its one source.
+    assert (await service.get_by_id(view.id)).winner_id == 10
     assert sender.kinds().count("winner_notice") == 1
     await db.close()
 
     # Third run: nothing is closed or delivered again.
-    db = await Database.open(db_path)
-    service = make_service(db, clock, RecordingReminders())
+    db = await SqliteStore.open(db_path)
+    service = make_service(db, clock, RecordingTimer())
     again = RecordingSender()
     assert await service.resume() == 0
     assert await OutboxDispatcher(db, again, clock=clock, settings=settings).deliver_due() == 0
@@ -105,16 +104,16 @@ async def test_restart_closes_the_overdue_auction_once_and_delivers_once(db_path
 
 async def test_a_crash_between_close_and_delivery_delivers_after_restart(db_path: Path) -> None:
     clock = ManualClock()
-    db = await Database.open(db_path)
-    service = make_service(db, clock, RecordingReminders())
+    db = await SqliteStore.open(db_path)
+    service = make_service(db, clock, RecordingTimer())
     view = await service.start_auction(GUILD, MOD, "ogname", starting_bid=100, duration="10m")
     clock.advance(timedelta(minutes=11))
     assert await service.close_if_due(view.id) is not None
     await db.close()  # "killed" before the dispatcher ran
 
-    db = await Database.open(db_path)
+    db = await SqliteStore.open(db_path)
     sender = RecordingSender()
-    dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=OutboxSettings())
+    dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=DeliverySettings())
     while await dispatcher.deliver_due():
         pass
     assert "auction_closed" in sender.kinds()

@@ -1,0 +1,276 @@
+"""What moderators do to auctions: start, cancel, end early, extend, void bids, release a
+sold handle. Every call checks the member's permission itself, whatever Discord allowed."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.auctions import closing
+from bot.auctions.common import audit_auction, open_auction, reason, when
+from bot.auctions.read_models import PublicAuction, VoidReceipt
+from bot.auctions.server_settings import SettingsBook
+from bot.clock import Clock
+from bot.domain.access import Actor
+from bot.domain.auction import Auction, Outcome, Status, Terms, replay
+from bot.domain.durations import check_bounds, format_duration, parse_duration
+from bot.domain.errors import (
+    AuctionNotFound,
+    AuctionNotOpen,
+    HandleUnavailable,
+    InvalidInput,
+    NothingToVoid,
+)
+from bot.domain.events import AuctionClosed, AuctionExtended, AuctionOpened, BidsVoided
+from bot.domain.handles import handle_key, normalise
+from bot.domain.messages import MessageKind
+from bot.domain.money import IncrementRule
+from bot.domain.text import quote
+from bot.unit_of_work import Store, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def _duration(value: timedelta | str) -> timedelta:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+class Moderation:
+    def __init__(self, store: Store, clock: Clock, settings: SettingsBook) -> None:
+        self._store = store
+        self._clock = clock
+        self._settings = settings
+
+    async def start(
+        self,
+        guild_id: int,
+        actor: Actor,
+        handle: str,
+        *,
+        starting_bid: int,
+        duration: timedelta | str,
+        reserve: int | None = None,
+        buy_now: int | None = None,
+        increment: str | None = None,
+        channel_id: int | None = None,
+    ) -> PublicAuction:
+        settings = await self._settings.for_guild(guild_id)
+        settings.access.require_moderator(actor)
+        currency, rules = settings.currency, settings.rules
+        parsed = settings.handles.parse(handle)
+        length = _duration(duration)
+        check_bounds(length, rules.min_duration, rules.max_duration)
+        rule = (
+            rules.increment
+            if increment is None or not increment.strip()
+            else IncrementRule.parse_override(increment, rules.increment)
+        )
+        terms = Terms(
+            starting_bid=starting_bid,
+            increment=rule,
+            reserve=reserve,
+            buy_now=buy_now,
+            anti_snipe_window=rules.anti_snipe_window,
+            anti_snipe_extension=rules.anti_snipe_extension,
+            max_extensions=rules.max_extensions,
+        )
+        terms.check(currency)
+        platform = settings.handles.platform
+
+        def transaction(uow: UnitOfWork) -> Auction:
+            now = self._clock.now()
+            sale = uow.sales.current(guild_id, parsed.key)
+            if sale is not None:
+                raise HandleUnavailable(
+                    f"{parsed} was sold on {when(sale.sold_at)} for "
+                    f"{currency.format(sale.price)}. A moderator must release it "
+                    "before it can be auctioned again."
+                )
+            if uow.auctions.find_open(guild_id, parsed.key) is not None:
+                raise HandleUnavailable(f"{parsed} is already up for auction on this server.")
+            auction = uow.auctions.add(
+                guild_id=guild_id,
+                handle=parsed,
+                platform=platform,
+                terms=terms,
+                currency=currency,
+                opened_by=actor.user_id,
+                opened_at=now,
+                ends_at=now + length,
+                channel_id=channel_id,
+            )
+            detail = (
+                f"starting bid {currency.format(starting_bid)}, "
+                f"{format_duration(length)}, increment {rule.describe(currency)}"
+                + (", with a reserve" if reserve else "")
+                + (f", buy now {currency.format(buy_now)}" if buy_now else "")
+            )
+            # The post first: the auction's later messages wait until it is out.
+            uow.queue(
+                guild_id=guild_id,
+                auction_id=auction.id,
+                kind=MessageKind.AUCTION_OPENED,
+                payload={},
+                at=now,
+            )
+            audit_auction(uow, auction, actor, action="start", detail=detail, reason=None, now=now)
+            uow.record(AuctionOpened(auction.id, guild_id, auction.ends_at))
+            return auction
+
+        auction = await self._store.write(transaction)
+        log.info(
+            "auction %s opened: %s in guild %s by %s, ends %s",
+            auction.id, parsed, guild_id, actor.user_id, when(auction.ends_at),
+        )  # fmt: skip
+        return PublicAuction.of(auction, actor.user_id)
+
+    async def cancel(self, guild_id: int, actor: Actor, handle: str, why: str) -> PublicAuction:
+        (await self._settings.for_guild(guild_id)).access.require_moderator(actor)
+        text = reason(why, required=True)
+
+        def transaction(uow: UnitOfWork) -> Auction:
+            now = self._clock.now()
+            auction = open_auction(uow, guild_id, handle)
+            if not uow.auctions.finish(
+                auction.id, status=Status.CANCELLED, outcome=Outcome.CANCELLED, at=now
+            ):
+                raise AuctionNotOpen(f"The auction for {auction.handle} has already closed.")
+            cancelled = replace(
+                auction, status=Status.CANCELLED, outcome=Outcome.CANCELLED, closed_at=now
+            )
+            audit_auction(
+                uow, cancelled, actor, action="cancel", detail="cancelled, no winner",
+                reason=text, now=now,
+            )  # fmt: skip
+            uow.queue(
+                guild_id=guild_id,
+                auction_id=auction.id,
+                kind=MessageKind.AUCTION_CANCELLED,
+                payload={"reason": text},
+                at=now,
+            )
+            uow.record(AuctionClosed(auction.id, Outcome.CANCELLED))
+            return cancelled
+
+        cancelled = await self._store.write(transaction)
+        log.info("auction %s cancelled by %s: %s", cancelled.id, actor.user_id, text)
+        return PublicAuction.of(cancelled, actor.user_id)
+
+    async def end_now(
+        self, guild_id: int, actor: Actor, handle: str, why: str | None = None
+    ) -> PublicAuction:
+        """Close the auction at once, with the result it has now."""
+        (await self._settings.for_guild(guild_id)).access.require_moderator(actor)
+        text = reason(why, required=False)
+
+        def transaction(uow: UnitOfWork) -> Auction:
+            now = self._clock.now()
+            closed = closing.close(uow, open_auction(uow, guild_id, handle), now)
+            audit_auction(
+                uow, closed, actor, action="end", detail=f"ended early: {closed.outcome}",
+                reason=text, now=now,
+            )  # fmt: skip
+            return closed
+
+        closed = await self._store.write(transaction)
+        log.info("auction %s ended early by %s: %s", closed.id, actor.user_id, closed.outcome)
+        return PublicAuction.of(closed, actor.user_id)
+
+    async def extend(
+        self,
+        guild_id: int,
+        actor: Actor,
+        handle: str,
+        by: timedelta | str,
+        why: str | None = None,
+    ) -> PublicAuction:
+        settings = await self._settings.for_guild(guild_id)
+        settings.access.require_moderator(actor)
+        longest = settings.rules.max_duration
+        delta = _duration(by)
+        check_bounds(delta, timedelta(seconds=1), longest, "extension")
+        text = reason(why, required=False)
+
+        def transaction(uow: UnitOfWork) -> Auction:
+            now = self._clock.now()
+            auction = open_auction(uow, guild_id, handle)
+            if now >= auction.ends_at:
+                raise AuctionNotOpen(f"Bidding on {auction.handle} has already ended.")
+            ends_at = auction.ends_at + delta
+            if ends_at - now > longest:
+                raise InvalidInput(
+                    f"That would leave more than {format_duration(longest)} "
+                    "to run, the longest an auction may last."
+                )
+            uow.auctions.set_end(auction.id, ends_at)
+            extended = replace(auction, ends_at=ends_at)
+            audit_auction(
+                uow, extended, actor, action="extend", detail=f"+{format_duration(delta)}",
+                reason=text, now=now,
+            )  # fmt: skip
+            uow.record(AuctionExtended(auction.id, ends_at, by_anti_sniping=False))
+            return extended
+
+        extended = await self._store.write(transaction)
+        log.info("auction %s extended to %s", extended.id, when(extended.ends_at))
+        return PublicAuction.of(extended, actor.user_id)
+
+    async def void_bids(
+        self,
+        guild_id: int,
+        actor: Actor,
+        handle: str,
+        bidder_id: int,
+        why: str,
+        *,
+        bid_id: int | None = None,
+    ) -> VoidReceipt:
+        """Void the member's live bids on the auction (or only bid ``bid_id`` of theirs); price
+        and leader are recomputed by replaying the remaining bids. The end does not move."""
+        (await self._settings.for_guild(guild_id)).access.require_moderator(actor)
+        text = reason(why, required=True) or ""
+
+        def transaction(uow: UnitOfWork) -> tuple[int, Auction]:
+            now = self._clock.now()
+            auction = open_auction(uow, guild_id, handle)
+            count = uow.auctions.void_bids(
+                auction.id, bidder_id, by=actor.user_id, reason=text, at=now, bid_id=bid_id
+            )
+            if count == 0:
+                which = f"bid #{bid_id}" if bid_id is not None else "bids"
+                raise NothingToVoid(f"That member has no live {which} to void on {auction.handle}.")
+            remaining = [b.as_placed() for b in uow.auctions.bids(auction.id) if not b.voided]
+            standing = replay(auction.terms, remaining, buy_now_enabled=False)
+            uow.auctions.update_standing(auction.id, standing)
+            updated = replace(auction, standing=standing)
+            detail = f"voided {count} bid(s) by member {bidder_id}"
+            audit_auction(uow, updated, actor, action="void", detail=detail, reason=text, now=now)
+            uow.record(BidsVoided(auction.id, count))
+            return count, updated
+
+        count, updated = await self._store.write(transaction)
+        log.info("auction %s: %d bid(s) by %s voided", updated.id, count, bidder_id)
+        return VoidReceipt(count, PublicAuction.of(updated, actor.user_id))
+
+    async def release_handle(self, guild_id: int, actor: Actor, handle: str, why: str) -> None:
+        """Make a sold handle available for auction again."""
+        (await self._settings.for_guild(guild_id)).access.require_moderator(actor)
+        text = reason(why, required=True)
+        key = handle_key(handle)
+
+        def transaction(uow: UnitOfWork) -> None:
+            now = self._clock.now()
+            sale = uow.sales.current(guild_id, key)
+            if sale is None or not uow.sales.release(
+                guild_id, key, by=actor.user_id, reason=text or "", at=now
+            ):
+                raise AuctionNotFound(f"`@{quote(normalise(handle))}` is not in the sold list.")
+            auction = uow.auctions.get(sale.auction_id)
+            audit_auction(
+                uow, auction, actor, action="release", detail=f"released {sale.handle}",
+                reason=text, now=now,
+            )  # fmt: skip
+
+        await self._store.write(transaction)
+        log.info("%s released by %s: %s", handle, actor.user_id, text)

@@ -1,0 +1,1 @@
+"""Delivery: the outbox dispatcher and what a failed delivery means."""

@@ -1,0 +1,184 @@
+"""Delivers the outbox: each pending message goes to the ``Sender`` method for its kind, with
+retries and capped exponential backoff, and is marked delivered once it went through.
+
+Guarantee: at-least-once. A message is marked delivered only after the sender returned, so a
+crash between the two delivers it again after restart; the Discord sender passes the message
+id as a nonce that Discord uses to drop such a repeat. A failure a retry can help with (an
+outage, a rate limit, a timeout) is retried until the message is ``give_up_after`` old;
+only then, or at once for a failure Discord will repeat, is it recorded as failed, and a
+message given up after an outage is reported in the log and the server's audit channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.delivery.failures import DeliveryFailed
+from bot.domain.durations import format_duration
+from bot.domain.messages import MessageKind, OutboxMessage
+from bot.ports import Sender
+from bot.unit_of_work import Store, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# The dispatcher also looks on its own this often, in case a wake-up was missed.
+POLL_INTERVAL = 30.0
+MIN_GIVE_UP_AFTER = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    retry_base: timedelta = timedelta(seconds=2)
+    retry_max: timedelta = timedelta(minutes=10)
+    give_up_after: timedelta = timedelta(days=7)
+
+
+def _routes(sender: Sender) -> dict[MessageKind, Callable[[OutboxMessage], Awaitable[None]]]:
+    return {
+        MessageKind.AUCTION_OPENED: sender.post_auction,
+        MessageKind.OUTBID: sender.dm_outbid,
+        MessageKind.AUCTION_CLOSED: sender.announce_result,
+        MessageKind.WINNER_NOTICE: sender.dm_winner,
+        MessageKind.AUCTION_CANCELLED: sender.announce_cancellation,
+        MessageKind.MODERATOR_ACTION: sender.copy_to_audit,
+        MessageKind.HOUSE_NOTICE: sender.send_house_notice,
+    }
+
+
+class OutboxDispatcher:
+    def __init__(
+        self,
+        store: Store,
+        sender: Sender,
+        *,
+        clock: Clock,
+        settings: DeliverySettings,
+        batch_size: int = 50,
+    ) -> None:
+        self._store = store
+        self._routes = _routes(sender)
+        self._clock = clock
+        self._settings = settings
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self, *_: object) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                while await self.deliver_due():
+                    pass
+                timeout = await self._seconds_until_next()
+            except Exception:
+                log.exception("outbox dispatcher failed; trying again shortly")
+                timeout = self._settings.retry_base.total_seconds()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _seconds_until_next(self) -> float:
+        next_at = await self._store.read(lambda uow: uow.outbox.next_due_at())
+        if next_at is None:
+            return POLL_INTERVAL
+        wait = (next_at - self._clock.now()).total_seconds()
+        return min(max(wait, 0.05), POLL_INTERVAL)
+
+    def _backoff(self, attempts: int) -> float:
+        base = self._settings.retry_base.total_seconds()
+        doubled: float = base * 2.0 ** min(max(attempts - 1, 0), 32)
+        return min(doubled, self._settings.retry_max.total_seconds())
+
+    async def deliver_due(self) -> int:
+        """Deliver every message due now, oldest first. Returns how many were handled."""
+        now = self._clock.now()
+        due = await self._store.read(lambda uow: uow.outbox.due(now, self._batch_size))
+        for message in due:
+            await self._deliver(message)
+        return len(due)
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        try:
+            await self._routes[message.kind](message)
+        except DeliveryFailed as exc:
+            if exc.failure.final:
+                log.warning("outbox %s (%s) dropped: %s", message.id, message.kind, exc.detail)
+                await self._fail(message, exc.detail)
+            else:
+                await self._retry(message, exc.detail, exc)
+            return
+        except Exception as exc:  # an unexpected error: logged in full, and tried again
+            log.exception("outbox %s (%s) failed unexpectedly", message.id, message.kind)
+            await self._retry(message, repr(exc), exc)
+            return
+        now = self._clock.now()
+        await self._store.write(lambda uow: uow.outbox.mark_delivered(message.id, now))
+        log.info(
+            "outbox %s delivered: %s for auction %s", message.id, message.kind, message.auction_id
+        )
+
+    async def _fail(self, message: OutboxMessage, error: str) -> None:
+        now = self._clock.now()
+        await self._store.write(lambda uow: uow.outbox.mark_failed(message.id, error=error, at=now))
+
+    async def _retry(self, message: OutboxMessage, error: str, exc: Exception) -> None:
+        now = self._clock.now()
+        age = now - message.created_at
+        if age >= self._settings.give_up_after:
+            await self._give_up(message, error, age)
+            return
+        attempts = message.attempts + 1
+        delay = self._backoff(attempts)
+        log.warning(
+            "outbox %s (%s) failed (attempt %d), retrying in %.0fs: %s",
+            message.id, message.kind, attempts, delay, error,
+        )  # fmt: skip
+        retry_at = now + timedelta(seconds=delay)
+        await self._store.write(
+            lambda uow: uow.outbox.mark_retry(message.id, error=error, retry_at=retry_at)
+        )
+
+    async def _give_up(self, message: OutboxMessage, error: str, age: timedelta) -> None:
+        """Transient failures for longer than ``give_up_after``: record it, and say so."""
+        now = self._clock.now()
+        waited = format_duration(age)
+        log.error(
+            "outbox %s (%s) undelivered after %s of failures, giving up: %s",
+            message.id, message.kind, waited, error,
+        )  # fmt: skip
+
+        def transaction(uow: UnitOfWork) -> None:
+            uow.outbox.mark_failed(message.id, error=error, at=now)
+            if message.kind is not MessageKind.HOUSE_NOTICE:  # never a notice about a notice
+                uow.queue(
+                    guild_id=message.guild_id,
+                    auction_id=None,
+                    kind=MessageKind.HOUSE_NOTICE,
+                    payload={
+                        "text": f"A message ({message.kind.value.replace('_', ' ')}) could "
+                        f"not be delivered for {waited} and was given up: {error[:200]}",
+                    },
+                    at=now,
+                )
+
+        await self._store.write(transaction)

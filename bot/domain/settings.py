@@ -1,0 +1,331 @@
+"""A server's settings: its currency, channels, roles, handle rules and house rules.
+
+The TOML file gives the defaults; each server may override any of them with ``/settings``.
+Every value is checked by the functions here, whether it comes from the file or from a
+command, so both say the same thing about the same mistake (``where`` names the key the
+way its reader knows it: ``[bidding].increment_percent`` or ``bidding.increment_percent``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from bot.domain.access import AccessPolicy
+from bot.domain.durations import format_duration, parse_duration
+from bot.domain.errors import AuctionError, InvalidInput
+from bot.domain.handles import PLATFORMS, GenericRules, HandlePolicy, Platform
+from bot.domain.money import DEFAULT_MAX_AMOUNT, MAX_INCREMENT_PERCENT, Currency, IncrementRule
+
+MAX_SETTING_DURATION = timedelta(days=365)
+MAX_CURRENCY_AMOUNT = 2**62
+MAX_CURRENCY_NAME = 32
+
+
+@dataclass(frozen=True, slots=True)
+class HouseRules:
+    """The terms every auction starts from (increment can be overridden per auction)."""
+
+    increment: IncrementRule = IncrementRule()
+    anti_snipe_window: timedelta = timedelta(minutes=2)
+    anti_snipe_extension: timedelta = timedelta(minutes=2)
+    max_extensions: int = 0
+    min_duration: timedelta = timedelta(minutes=1)
+    max_duration: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """Everything one server decides for itself."""
+
+    currency: Currency = Currency()
+    rules: HouseRules = HouseRules()
+    handles: HandlePolicy = HandlePolicy()
+    access: AccessPolicy = AccessPolicy()
+    auction_channel_id: int | None = None
+    audit_channel_id: int | None = None
+
+    def check(self, where: Callable[[str], str] = lambda key: f"`{key}`") -> None:
+        """Refuse combinations that contradict each other."""
+        if self.rules.min_duration > self.rules.max_duration:
+            raise InvalidInput(
+                f"{where('auctions.min_duration')} must not be longer than "
+                f"{where('auctions.max_duration')} "
+                f"({format_duration(self.rules.min_duration)} > "
+                f"{format_duration(self.rules.max_duration)})."
+            )
+
+
+# -- value checks shared by the TOML file and /settings ------------------------------------
+
+
+def whole_number(value: object, where: str, *, low: int = 0, high: int | None = None) -> int:
+    if isinstance(value, str):
+        compact = value.strip().replace(",", "").replace("_", "")
+        if compact.lstrip("-").isdigit() and len(compact) <= 20:
+            value = int(compact)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{where} must be a whole number, not {value!r}.")
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high:,}" if high is not None else f"at least {low}"
+        raise InvalidInput(f"{where} must be {bound}, not {value:,}.")
+    return value
+
+
+def duration(value: object, where: str) -> timedelta:
+    if not isinstance(value, str):
+        raise InvalidInput(f'{where} must be a duration string such as "5m".')
+    try:
+        parsed = parse_duration(value)
+    except AuctionError as exc:
+        raise InvalidInput(f"{where}: {exc}") from exc
+    if parsed > MAX_SETTING_DURATION:
+        raise InvalidInput(f"{where} must be at most 365d, not {value}.")
+    return parsed
+
+
+def currency_name(value: object, where: str) -> str:
+    name = value.strip() if isinstance(value, str) else ""
+    if not name or len(name) > MAX_CURRENCY_NAME:
+        raise InvalidInput(f'{where} must be 1-{MAX_CURRENCY_NAME} characters, such as "credits".')
+    return name
+
+
+def platform(value: object, where: str) -> Platform:
+    text = value.strip().lower() if isinstance(value, str) else value
+    for known in PLATFORMS:
+        if text == known:
+            return known
+    raise InvalidInput(f"{where} must be one of {', '.join(PLATFORMS)}, not {value!r}.")
+
+
+def increment(absolute: object, percent: object, where: Callable[[str], str]) -> IncrementRule:
+    return IncrementRule(
+        absolute=whole_number(absolute, where("increment_absolute"), low=1),
+        percent=whole_number(percent, where("increment_percent"), high=MAX_INCREMENT_PERCENT),
+    )
+
+
+def generic_rules(
+    min_length: object, max_length: object, characters: object, where: Callable[[str], str]
+) -> GenericRules:
+    low = whole_number(min_length, where("min_length"), low=1)
+    high = whole_number(max_length, where("max_length"), low=1)
+    if not isinstance(characters, str) or not characters:
+        raise InvalidInput(f"{where('characters')} must be a character class such as A-Za-z0-9_.")
+    try:
+        return GenericRules(min_length=low, max_length=high, characters=characters)
+    except AuctionError as exc:
+        raise InvalidInput(f"{where('generic')}: {exc}") from exc
+
+
+# -- the keys /settings set can change -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One key an admin can set by command: how to read it, apply it and show it."""
+
+    key: str
+    describe: str
+    apply: Callable[[ServerSettings, str], ServerSettings]
+    show: Callable[[ServerSettings], str]
+    group: str = field(default="")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "group", self.key.split(".")[0])
+
+
+def _where(key: str) -> str:
+    return f"`{key}`"
+
+
+def _rules(settings: ServerSettings, **changes: Any) -> ServerSettings:
+    return replace(settings, rules=replace(settings.rules, **changes))
+
+
+def _generic(settings: ServerSettings, **changes: Any) -> ServerSettings:
+    current = settings.handles.generic
+    values = {
+        "min_length": current.min_length,
+        "max_length": current.max_length,
+        "characters": current.characters,
+    } | changes
+    rules = generic_rules(
+        values["min_length"],
+        values["max_length"],
+        values["characters"],
+        lambda k: _where(f"handles.generic.{k}"),
+    )
+    return replace(settings, handles=replace(settings.handles, generic=rules))
+
+
+def _increment(settings: ServerSettings, *, absolute: object, percent: object) -> ServerSettings:
+    rule = increment(absolute, percent, lambda k: _where(f"bidding.{k}"))
+    return _rules(settings, increment=rule)
+
+
+def _duration_setting(key: str, attr: str, describe: str) -> Setting:
+    return Setting(
+        key,
+        describe,
+        lambda s, v: _rules(s, **{attr: duration(v, _where(key))}),
+        lambda s: format_duration(getattr(s.rules, attr)),
+    )
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "currency.name",
+        "what amounts are counted in (1-32 characters)",
+        lambda s, v: replace(
+            s, currency=replace(s.currency, name=currency_name(v, _where("currency.name")))
+        ),
+        lambda s: s.currency.name,
+    ),
+    Setting(
+        "currency.max_amount",
+        "the largest amount anyone may bid or set",
+        lambda s, v: replace(
+            s,
+            currency=replace(
+                s.currency,
+                max_amount=whole_number(
+                    v, _where("currency.max_amount"), low=1, high=MAX_CURRENCY_AMOUNT
+                ),
+            ),
+        ),
+        lambda s: f"{s.currency.max_amount:,}",
+    ),
+    Setting(
+        "handles.platform",
+        f"whose handles are sold: {', '.join(PLATFORMS)}",
+        lambda s, v: replace(
+            s, handles=replace(s.handles, platform=platform(v, _where("handles.platform")))
+        ),
+        lambda s: s.handles.platform,
+    ),
+    Setting(
+        "handles.generic.min_length",
+        "shortest handle (platform generic)",
+        lambda s, v: _generic(s, min_length=v),
+        lambda s: str(s.handles.generic.min_length),
+    ),
+    Setting(
+        "handles.generic.max_length",
+        "longest handle (platform generic, at most 64)",
+        lambda s, v: _generic(s, max_length=v),
+        lambda s: str(s.handles.generic.max_length),
+    ),
+    Setting(
+        "handles.generic.characters",
+        "allowed characters, a character class such as A-Za-z0-9_. (platform generic)",
+        lambda s, v: _generic(s, characters=v.strip()),
+        lambda s: s.handles.generic.characters,
+    ),
+    Setting(
+        "bidding.increment_absolute",
+        "minimum raise, in whole units (at least 1)",
+        lambda s, v: _increment(s, absolute=v, percent=s.rules.increment.percent),
+        lambda s: str(s.rules.increment.absolute),
+    ),
+    Setting(
+        "bidding.increment_percent",
+        f"minimum raise, in percent of the price (0-{MAX_INCREMENT_PERCENT})",
+        lambda s, v: _increment(s, absolute=s.rules.increment.absolute, percent=v),
+        lambda s: f"{s.rules.increment.percent}%",
+    ),
+    _duration_setting(
+        "bidding.anti_snipe_window", "anti_snipe_window", "a bid this close to the end extends it"
+    ),
+    _duration_setting(
+        "bidding.anti_snipe_extension", "anti_snipe_extension", "how far such a bid moves the end"
+    ),
+    Setting(
+        "bidding.max_extensions",
+        "anti-sniping extensions per auction (0 = unlimited)",
+        lambda s, v: _rules(
+            s, max_extensions=whole_number(v, _where("bidding.max_extensions"), low=0)
+        ),
+        lambda s: (
+            str(s.rules.max_extensions) + (" (unlimited)" if not s.rules.max_extensions else "")
+        ),
+    ),
+    _duration_setting("auctions.min_duration", "min_duration", "shortest auction"),
+    _duration_setting("auctions.max_duration", "max_duration", "longest auction (and extension)"),
+)
+SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+
+# Keys set by their own commands (a channel, a role list, the reserved list).
+AUCTION_CHANNEL = "channels.auction"
+AUDIT_CHANNEL = "channels.audit"
+MODERATOR_ROLES = "roles.moderators"
+BIDDER_ROLES = "roles.bidders"
+RESERVED_HANDLES = "handles.reserved"
+REFERENCE_KEYS = (AUCTION_CHANNEL, AUDIT_CHANNEL, MODERATOR_ROLES, BIDDER_ROLES, RESERVED_HANDLES)
+ALL_KEYS: tuple[str, ...] = (*SETTINGS_BY_KEY, *REFERENCE_KEYS)
+
+
+def parse_ids(text: str) -> frozenset[int]:
+    """A stored list of Discord ids (comma-separated digits)."""
+    return frozenset(int(part) for part in text.split(",") if part.strip().isdigit())
+
+
+def format_ids(ids: frozenset[int]) -> str:
+    return ",".join(str(i) for i in sorted(ids))
+
+
+def parse_names(text: str) -> frozenset[str]:
+    return frozenset(part for part in text.split("\n") if part)
+
+
+def format_names(names: frozenset[str]) -> str:
+    return "\n".join(sorted(names))
+
+
+def apply_override(settings: ServerSettings, key: str, value: str) -> ServerSettings:
+    """``settings`` with one stored override applied; raises ``InvalidInput`` if it is bad."""
+    if key in SETTINGS_BY_KEY:
+        return SETTINGS_BY_KEY[key].apply(settings, value)
+    channel = int(value) if value.isdigit() else None
+    match key:
+        case "channels.auction":
+            return replace(settings, auction_channel_id=channel)
+        case "channels.audit":
+            return replace(settings, audit_channel_id=channel)
+        case "roles.moderators":
+            return replace(
+                settings, access=replace(settings.access, moderator_role_ids=parse_ids(value))
+            )
+        case "roles.bidders":
+            return replace(
+                settings, access=replace(settings.access, bidder_role_ids=parse_ids(value))
+            )
+        case "handles.reserved":
+            return replace(settings, handles=replace(settings.handles, reserved=parse_names(value)))
+    raise InvalidInput(f"`{key}` is not a setting; the settings are {', '.join(ALL_KEYS)}.")
+
+
+def effective(defaults: ServerSettings, overrides: Mapping[str, str]) -> ServerSettings:
+    """The defaults with every override applied, in a fixed order (an override that no longer
+    fits, say after the defaults changed, is skipped rather than lock the server out)."""
+    settings = defaults
+    for key in ALL_KEYS:
+        if key in overrides:
+            try:
+                candidate = apply_override(settings, key, overrides[key])
+                candidate.check()
+            except InvalidInput:
+                continue
+            settings = candidate
+    return settings
+
+
+__all__ = [
+    "DEFAULT_MAX_AMOUNT",
+    "HouseRules",
+    "ServerSettings",
+    "Setting",
+]

@@ -1,0 +1,140 @@
+"""Keeps each auction's live post current, with at most one edit per interval per auction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+
+from bot.auctions.house import AuctionHouse
+from bot.delivery.failures import Failure
+from bot.interface import rendering
+from bot.interface.components import post_buttons
+from bot.interface.failures import classify, describe
+
+log = logging.getLogger(__name__)
+
+# A failed post edit is tried again after this long, doubling up to the cap.
+EDIT_RETRY_CAP = 300.0
+
+
+class PostEditor:
+    """Every change marks the auction dirty; one worker per dirty auction waits out the
+    interval and then renders the state as it is at that moment, so a burst of bids costs
+    one edit and the latest state always lands. Edits of a post go one at a time: one held
+    back by Discord's rate limit is never overtaken by an older rendering, and the next waits
+    ``interval`` after it landed.
+
+    What a failed edit means is decided by ``classify``: an outage or rate limit is tried
+    again with backoff; a post Discord will no longer edit (deleted, or error 30046 on old
+    messages) is replaced by a fresh copy; a channel that is gone marks the post lost (the
+    audit channel is told once, and the post is never tried again); any other refusal
+    (missing access, a bad request) is logged and not repeated until the next change.
+    """
+
+    def __init__(self, bot: discord.Client, house: AuctionHouse, interval: float) -> None:
+        self._bot = bot
+        self._house = house
+        self.interval = interval
+        self.edits = 0  # for logs and tests
+        self._dirty: set[int] = set()
+        self._last_edit: dict[int, float] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._failures: dict[int, int] = {}
+        self._stopped = False
+
+    def changed(self, auction_id: int) -> None:
+        if self._stopped:
+            return  # shutting down: the next start refreshes every open post
+        self._dirty.add(auction_id)
+        if auction_id not in self._workers:  # else the running worker renders this change too
+            self._workers[auction_id] = asyncio.create_task(
+                self._keep_current(auction_id), name=f"post-edit:{auction_id}"
+            )
+
+    async def stop(self) -> None:
+        self._stopped = True
+        workers = list(self._workers.values())
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    async def refresh_open_posts(self) -> None:
+        """After a restart, bring every open auction's post up to date once (an edit that was
+        waiting when the bot stopped is not lost)."""
+        for auction_id in await self._house.open_auction_ids():
+            self.changed(auction_id)
+
+    async def _keep_current(self, auction_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while auction_id in self._dirty:
+                wait = self._last_edit.get(auction_id, float("-inf")) + self.interval - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                # A change from here on is rendered by the next round.
+                self._dirty.discard(auction_id)
+                still_open = True
+                try:
+                    still_open = await self.refresh(auction_id)
+                    self._failures.pop(auction_id, None)
+                except Exception as exc:
+                    if await self._failed(auction_id, exc):
+                        continue
+                if still_open:
+                    self._last_edit[auction_id] = loop.time()
+                else:
+                    self._last_edit.pop(auction_id, None)
+        finally:
+            # No await between the loop's last look at _dirty and this: a later change
+            # starts a new worker.
+            self._workers.pop(auction_id, None)
+
+    async def _failed(self, auction_id: int, exc: Exception) -> bool:
+        """Act on a failed refresh; True if it is to be tried again."""
+        failure = classify(exc)
+        if failure is Failure.GONE:
+            await self._house.record_post_lost(auction_id, "its channel was deleted")
+            return False
+        if failure is not Failure.RETRY:
+            log.warning(
+                "post of auction %s can't be updated (%s); not retrying", auction_id, describe(exc)
+            )
+            return False
+        failures = self._failures[auction_id] = self._failures.get(auction_id, 0) + 1
+        delay = min(self.interval * 2**failures, EDIT_RETRY_CAP)
+        log.warning(
+            "could not update the post of auction %s; trying again in %.0fs",
+            auction_id, delay,
+            # Discord's refusals are expected; anything else gets its traceback.
+            exc_info=not isinstance(exc, discord.HTTPException),
+        )  # fmt: skip
+        self._dirty.add(auction_id)
+        await asyncio.sleep(delay)
+        return True
+
+    async def refresh(self, auction_id: int) -> bool:
+        """Bring the post up to date now; whether the auction is still open."""
+        view = await self._house.get_by_id(auction_id)
+        if view.message_id is None or view.channel_id is None or view.post_lost:
+            # Not posted yet (the post will show the state as it is when it goes out), or
+            # its channel is gone.
+            return view.is_open
+        channel = self._bot.get_partial_messageable(view.channel_id)
+        try:
+            await channel.get_partial_message(view.message_id).edit(
+                embed=rendering.auction_embed(view), view=post_buttons(view)
+            )
+            self.edits += 1
+        except discord.HTTPException as exc:
+            if classify(exc) is not Failure.REPLACE:
+                raise
+            log.warning(
+                "post of auction %s can't be edited (%s); posting a fresh copy", view.id, exc.code
+            )
+            message = await channel.send(
+                embed=rendering.auction_embed(view), view=post_buttons(view)
+            )
+            await self._house.record_post(view.id, channel.id, message.id)
+        return view.is_open

@@ -1,0 +1,45 @@
+"""Delivery to Discord, built by the bot at start-up: the post editor, the outbox's sender
+and its dispatcher, and the events each of them reacts to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import discord
+
+from bot.bootstrap import Core
+from bot.delivery.dispatcher import DeliverySettings, OutboxDispatcher
+from bot.domain.events import AuctionClosed, AuctionExtended, BidAccepted, BidsVoided, MessageQueued
+from bot.interface.post_editor import PostEditor
+from bot.interface.sender import DiscordSender
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    posts: PostEditor
+    sender: DiscordSender
+    dispatcher: OutboxDispatcher
+
+    async def start(self) -> None:
+        await self.sender.start()
+        self.dispatcher.start()
+
+    async def stop(self) -> None:
+        await self.dispatcher.stop()
+        await self.posts.stop()
+
+
+def build_delivery(
+    bot: discord.Client, core: Core, *, settings: DeliverySettings, post_edit_interval: float
+) -> Delivery:
+    posts = PostEditor(bot, core.house, post_edit_interval)
+    sender = DiscordSender(bot, core.house, core.memory, posts)
+    dispatcher = OutboxDispatcher(core.store, sender, clock=core.clock, settings=settings)
+    bus = core.bus
+    bus.subscribe(MessageQueued, dispatcher.wake)
+    # Each change a member can see on the post brings it up to date (coalesced).
+    bus.subscribe(BidAccepted, lambda e: posts.changed(e.auction_id))
+    bus.subscribe(AuctionExtended, lambda e: posts.changed(e.auction_id))
+    bus.subscribe(BidsVoided, lambda e: posts.changed(e.auction_id))
+    bus.subscribe(AuctionClosed, lambda e: posts.changed(e.auction_id))
+    return Delivery(posts=posts, sender=sender, dispatcher=dispatcher)

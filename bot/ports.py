@@ -1,0 +1,244 @@
+"""The ports: what the use cases need from a store, a scheduler and Discord, as protocols that
+speak in domain types. ``bot/storage/sqlite/`` implements the store's; the tests use the same
+adapter on a real file, and a PostgreSQL adapter can sit behind the same protocols.
+
+Repository methods run inside one transaction (the unit of work that hands them out) and
+are synchronous: a store runs the whole transaction function on its own worker, so a use
+case never awaits between reading a row and writing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from bot.domain.auction import Auction, BidDecision, Outcome, Standing, Status, Terms
+from bot.domain.handles import Handle
+from bot.domain.messages import MessageKind, OutboxCounts, OutboxMessage
+from bot.domain.money import Currency
+from bot.domain.records import AuditEntry, Sale, StoredBid
+
+T = TypeVar("T")
+
+
+class AuctionRepository(Protocol):
+    def add(
+        self,
+        *,
+        guild_id: int,
+        handle: Handle,
+        platform: str,
+        terms: Terms,
+        currency: Currency,
+        opened_by: int,
+        opened_at: datetime,
+        ends_at: datetime,
+        channel_id: int | None,
+    ) -> Auction:
+        """Insert an open auction. Raises ``HandleUnavailable`` if the handle already has an
+        open auction on the server (also when another transaction won that race)."""
+        ...
+
+    def get(self, auction_id: int) -> Auction:
+        """Raises ``AuctionNotFound`` for an unknown id."""
+        ...
+
+    def find_open(self, guild_id: int, handle_key: str) -> Auction | None: ...
+
+    def find_latest(self, guild_id: int, handle_key: str) -> Auction | None:
+        """The open auction for the handle, else its most recent one."""
+        ...
+
+    def list_open(self, guild_id: int | None = None) -> list[Auction]:
+        """Open auctions soonest ending first; every server's when ``guild_id`` is None."""
+        ...
+
+    def apply_bid(
+        self,
+        auction: Auction,
+        decision: BidDecision,
+        *,
+        bidder_id: int,
+        amount: int,
+        maximum: int,
+        placed_at: datetime,
+    ) -> int:
+        """Append the bid and move the auction to the decided state. Returns the bid's id."""
+        ...
+
+    def update_standing(self, auction_id: int, standing: Standing) -> None: ...
+
+    def set_end(self, auction_id: int, ends_at: datetime) -> None: ...
+
+    def finish(self, auction_id: int, *, status: Status, outcome: Outcome, at: datetime) -> bool:
+        """Close an open auction; False if it was no longer open (closing is idempotent)."""
+        ...
+
+    def set_post(self, auction_id: int, channel_id: int, message_id: int) -> None: ...
+
+    def mark_post_lost(self, auction_id: int, at: datetime) -> bool:
+        """Record that the post cannot be shown any more; False if it already was."""
+        ...
+
+    def bids(
+        self, auction_id: int, *, newest_first: bool = False, limit: int | None = None
+    ) -> list[StoredBid]: ...
+
+    def void_bids(
+        self,
+        auction_id: int,
+        bidder_id: int,
+        *,
+        by: int,
+        reason: str,
+        at: datetime,
+        bid_id: int | None = None,
+    ) -> int:
+        """Mark the member's live bids (or only ``bid_id``) voided. Returns how many."""
+        ...
+
+
+class SaleRegistry(Protocol):
+    def record(self, sale: Sale) -> None: ...
+
+    def current(self, guild_id: int, handle_key: str) -> Sale | None:
+        """The sale that holds the handle now (None if never sold, or released)."""
+        ...
+
+    def release(
+        self, guild_id: int, handle_key: str, *, by: int, reason: str, at: datetime
+    ) -> bool: ...
+
+
+class AuditLog(Protocol):
+    def record(self, entry: AuditEntry) -> None: ...
+
+
+class OutboxRepository(Protocol):
+    def add(
+        self,
+        *,
+        guild_id: int,
+        auction_id: int | None,
+        kind: MessageKind,
+        payload: dict[str, Any],
+        at: datetime,
+    ) -> int: ...
+
+    def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Pending messages due now, oldest first; an auction's messages wait while its
+        opening post is still pending."""
+        ...
+
+    def next_due_at(self) -> datetime | None: ...
+
+    def mark_delivered(self, message_id: int, at: datetime) -> bool: ...
+
+    def mark_retry(self, message_id: int, *, error: str, retry_at: datetime) -> None: ...
+
+    def mark_failed(self, message_id: int, *, error: str, at: datetime) -> None: ...
+
+    def counts(self) -> OutboxCounts: ...
+
+
+class MemberPreferences(Protocol):
+    def set_outbid_dms(self, guild_id: int, user_id: int, enabled: bool) -> None: ...
+
+    def outbid_dms(self, guild_id: int, user_id: int) -> bool:
+        """Whether the member wants a DM when outbid (yes unless they turned it off)."""
+        ...
+
+
+class BotStateRepository(Protocol):
+    """Small facts the bot remembers between runs (command-sync fingerprints, nonce prefix)."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, value: str, at: datetime) -> None: ...
+
+
+class ServerSettingsRepository(Protocol):
+    def overrides(self, guild_id: int) -> dict[str, str]:
+        """The server's own values, by key; a key it never set is absent."""
+        ...
+
+    def set(self, guild_id: int, key: str, value: str | None, *, by: int, at: datetime) -> None:
+        """Store the server's value for ``key``; None goes back to the default."""
+        ...
+
+
+class Repositories(Protocol):
+    """Everything one transaction can read and write."""
+
+    @property
+    def auctions(self) -> AuctionRepository: ...
+    @property
+    def sales(self) -> SaleRegistry: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+    @property
+    def members(self) -> MemberPreferences: ...
+    @property
+    def state(self) -> BotStateRepository: ...
+    @property
+    def settings(self) -> ServerSettingsRepository: ...
+
+
+class CloseTimer(Protocol):
+    """What closing needs from a scheduler: a reminder at an auction's end."""
+
+    def remind_close(
+        self, auction_id: int, at: datetime, job: Callable[[int], Awaitable[object]]
+    ) -> None: ...
+
+    def forget(self, auction_id: int) -> None: ...
+
+
+class GuildDirectory(Protocol):
+    """What the bot itself knows of Discord's servers (its own cache), to check the channel
+    and role ids it is given rather than trust them."""
+
+    def channel_in_guild(self, channel_id: int, guild_id: int) -> bool: ...
+
+    def role_in_guild(self, role_id: int, guild_id: int) -> bool: ...
+
+
+class TrustingDirectory:
+    """For the core without Discord (its tests, the benchmark): takes every id as given."""
+
+    def channel_in_guild(self, channel_id: int, guild_id: int) -> bool:
+        return True
+
+    def role_in_guild(self, role_id: int, guild_id: int) -> bool:
+        return True
+
+
+Overrides = Mapping[str, str]
+
+
+class Sender(Protocol):
+    """Delivers the outbox's messages on Discord: one method per kind of message. Each must
+    be safe to call again for the same message, and raises ``DeliveryFailed`` saying whether
+    a retry can help."""
+
+    async def post_auction(self, message: OutboxMessage) -> None: ...
+
+    async def dm_outbid(self, message: OutboxMessage) -> None: ...
+
+    async def announce_result(self, message: OutboxMessage) -> None: ...
+
+    async def dm_winner(self, message: OutboxMessage) -> None: ...
+
+    async def announce_cancellation(self, message: OutboxMessage) -> None: ...
+
+    async def copy_to_audit(self, message: OutboxMessage) -> None: ...
+
+    async def send_house_notice(self, message: OutboxMessage) -> None: ...
+
+
+class StartupError(Exception):
+    """An expected reason the bot cannot start (the database is in use or cannot be opened,
+    Discord is out of reach): ``python -m bot`` prints its message as one line."""

@@ -1,0 +1,265 @@
+"""Auctions and their bids in SQLite (``AuctionRepository``)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.domain.auction import Auction, BidDecision, Outcome, Standing, Status, Terms
+from bot.domain.errors import AuctionNotFound, HandleUnavailable
+from bot.domain.handles import Handle
+from bot.domain.money import Currency, IncrementRule
+from bot.domain.records import StoredBid
+from bot.storage.sqlite.codec import from_us, opt_from_us, span_us, to_us
+
+_COLUMNS = """
+    id, guild_id, handle_key, handle_display, platform, status, outcome, starting_bid,
+    increment_absolute, increment_percent, reserve, buy_now, anti_snipe_window_us,
+    anti_snipe_extension_us, max_extensions, price, leader_id, leader_max, bid_count,
+    opened_by, opened_at, ends_at, extensions, closed_at, channel_id, message_id,
+    currency_name, currency_max, post_lost_at
+"""
+# SQLite integers are signed 64-bit: a larger id cannot name a row (and would overflow).
+MAX_ROW_ID = 2**63 - 1
+
+
+def _auction(row: Any) -> Auction:  # a row of _COLUMNS
+    (
+        id_, guild_id, key, display, platform, status, outcome, starting_bid,
+        inc_abs, inc_pct, reserve, buy_now, window, extension, max_ext, price,
+        leader_id, leader_max, bid_count, opened_by, opened_at, ends_at,
+        extensions, closed_at, channel_id, message_id, currency_name, currency_max,
+        post_lost_at,
+    ) = row  # fmt: skip
+    return Auction(
+        id=id_,
+        guild_id=guild_id,
+        handle=Handle(display=display, key=key),
+        platform=platform,
+        terms=Terms(
+            starting_bid=starting_bid,
+            increment=IncrementRule(absolute=inc_abs, percent=inc_pct),
+            reserve=reserve,
+            buy_now=buy_now,
+            anti_snipe_window=timedelta(microseconds=window),
+            anti_snipe_extension=timedelta(microseconds=extension),
+            max_extensions=max_ext,
+        ),
+        standing=Standing(
+            price=price,
+            leader_id=leader_id,
+            leader_max=leader_max,
+            bid_count=bid_count,
+        ),
+        status=Status(status),
+        outcome=None if outcome is None else Outcome(outcome),
+        opened_by=opened_by,
+        opened_at=from_us(opened_at),
+        ends_at=from_us(ends_at),
+        extensions=extensions,
+        closed_at=opt_from_us(closed_at),
+        channel_id=channel_id,
+        message_id=message_id,
+        currency=Currency(name=currency_name, max_amount=currency_max)
+        if currency_name is not None
+        else Currency(),
+        post_lost=post_lost_at is not None,
+    )
+
+
+class SqliteAuctions:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def add(
+        self,
+        *,
+        guild_id: int,
+        handle: Handle,
+        platform: str,
+        terms: Terms,
+        currency: Currency,
+        opened_by: int,
+        opened_at: datetime,
+        ends_at: datetime,
+        channel_id: int | None,
+    ) -> Auction:
+        try:
+            cursor = self._conn.execute(
+                """
+                INSERT INTO auctions (
+                    guild_id, handle_key, handle_display, platform, starting_bid,
+                    increment_absolute, increment_percent, reserve, buy_now,
+                    anti_snipe_window_us, anti_snipe_extension_us, max_extensions, opened_by,
+                    opened_at, ends_at, channel_id, currency_name, currency_max
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    guild_id, handle.key, handle.display, platform, terms.starting_bid,
+                    terms.increment.absolute, terms.increment.percent, terms.reserve,
+                    terms.buy_now, span_us(terms.anti_snipe_window),
+                    span_us(terms.anti_snipe_extension), terms.max_extensions, opened_by,
+                    to_us(opened_at), to_us(ends_at), channel_id, currency.name,
+                    currency.max_amount,
+                ),
+            )  # fmt: skip
+        except sqlite3.IntegrityError as exc:
+            if "auctions.guild_id, auctions.handle_key" not in str(exc):
+                raise
+            # Another transaction listed the handle first (the unique index decides).
+            raise HandleUnavailable(f"{handle} is already up for auction on this server.") from exc
+        auction_id = cursor.lastrowid
+        assert auction_id is not None
+        return self.get(auction_id)
+
+    def get(self, auction_id: int) -> Auction:
+        row = None
+        if 0 < auction_id <= MAX_ROW_ID:
+            row = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM auctions WHERE id = ?", (auction_id,)
+            ).fetchone()
+        if row is None:
+            raise AuctionNotFound("That auction no longer exists.")
+        return _auction(row)
+
+    def find_open(self, guild_id: int, handle_key: str) -> Auction | None:
+        row = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM auctions"
+            " WHERE guild_id = ? AND handle_key = ? AND status = 'open'",
+            (guild_id, handle_key),
+        ).fetchone()
+        return None if row is None else _auction(row)
+
+    def find_latest(self, guild_id: int, handle_key: str) -> Auction | None:
+        row = self._conn.execute(
+            f"""
+            SELECT {_COLUMNS} FROM auctions WHERE guild_id = ? AND handle_key = ?
+            ORDER BY status = 'open' DESC, id DESC LIMIT 1
+            """,
+            (guild_id, handle_key),
+        ).fetchone()
+        return None if row is None else _auction(row)
+
+    def list_open(self, guild_id: int | None = None) -> list[Auction]:
+        if guild_id is None:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM auctions WHERE status = 'open' ORDER BY ends_at, id"
+            ).fetchall()
+        else:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM auctions WHERE status = 'open' AND guild_id = ? "
+                "ORDER BY ends_at, id",
+                (guild_id,),
+            ).fetchall()
+        return [_auction(r) for r in rows]
+
+    def apply_bid(
+        self,
+        auction: Auction,
+        decision: BidDecision,
+        *,
+        bidder_id: int,
+        amount: int,
+        maximum: int,
+        placed_at: datetime,
+    ) -> int:
+        standing = decision.standing
+        cursor = self._conn.execute(
+            "INSERT INTO bids (auction_id, bidder_id, amount, max_amount, placed_at, price_after,"
+            " leader_after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                auction.id, bidder_id, amount, maximum, to_us(placed_at),
+                standing.price, standing.leader_id,
+            ),
+        )  # fmt: skip
+        self._conn.execute(
+            """
+            UPDATE auctions SET price = ?, leader_id = ?, leader_max = ?, bid_count = ?,
+                ends_at = ?, extensions = ?
+            WHERE id = ? AND status = 'open'
+            """,
+            (
+                standing.price, standing.leader_id, standing.leader_max, standing.bid_count,
+                to_us(decision.ends_at), decision.extensions, auction.id,
+            ),
+        )  # fmt: skip
+        bid_id = cursor.lastrowid
+        assert bid_id is not None
+        return bid_id
+
+    def update_standing(self, auction_id: int, standing: Standing) -> None:
+        self._conn.execute(
+            "UPDATE auctions SET price = ?, leader_id = ?, leader_max = ?, bid_count = ?"
+            " WHERE id = ? AND status = 'open'",
+            (
+                standing.price, standing.leader_id, standing.leader_max, standing.bid_count,
+                auction_id,
+            ),
+        )  # fmt: skip
+
+    def set_end(self, auction_id: int, ends_at: datetime) -> None:
+        self._conn.execute(
+            "UPDATE auctions SET ends_at = ? WHERE id = ? AND status = 'open'",
+            (to_us(ends_at), auction_id),
+        )
+
+    def finish(self, auction_id: int, *, status: Status, outcome: Outcome, at: datetime) -> bool:
+        cursor = self._conn.execute(
+            "UPDATE auctions SET status = ?, outcome = ?, closed_at = ?"
+            " WHERE id = ? AND status = 'open'",
+            (status.value, outcome.value, to_us(at), auction_id),
+        )
+        return cursor.rowcount == 1
+
+    def set_post(self, auction_id: int, channel_id: int, message_id: int) -> None:
+        self._conn.execute(
+            "UPDATE auctions SET channel_id = ?, message_id = ?, post_lost_at = NULL WHERE id = ?",
+            (channel_id, message_id, auction_id),
+        )
+
+    def mark_post_lost(self, auction_id: int, at: datetime) -> bool:
+        cursor = self._conn.execute(
+            "UPDATE auctions SET post_lost_at = ? WHERE id = ? AND post_lost_at IS NULL",
+            (to_us(at), auction_id),
+        )
+        return cursor.rowcount == 1
+
+    def bids(
+        self, auction_id: int, *, newest_first: bool = False, limit: int | None = None
+    ) -> list[StoredBid]:
+        order = "DESC" if newest_first else "ASC"
+        rows = self._conn.execute(
+            "SELECT id, auction_id, bidder_id, amount, max_amount, placed_at, price_after,"
+            " leader_after, voided_at, voided_by, void_reason"
+            f" FROM bids WHERE auction_id = ? ORDER BY id {order} LIMIT ?",
+            (auction_id, -1 if limit is None else limit),
+        ).fetchall()
+        return [
+            StoredBid(
+                id=r[0], auction_id=r[1], bidder_id=r[2], amount=r[3], maximum=r[4],
+                placed_at=from_us(r[5]), price_after=r[6], leader_after=r[7],
+                voided_at=opt_from_us(r[8]), voided_by=r[9], void_reason=r[10],
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    def void_bids(
+        self,
+        auction_id: int,
+        bidder_id: int,
+        *,
+        by: int,
+        reason: str,
+        at: datetime,
+        bid_id: int | None = None,
+    ) -> int:
+        if bid_id is not None and not 0 < bid_id <= MAX_ROW_ID:
+            return 0
+        cursor = self._conn.execute(
+            "UPDATE bids SET voided_at = ?, voided_by = ?, void_reason = ?"
+            " WHERE auction_id = ? AND bidder_id = ? AND voided_at IS NULL"
+            " AND (? IS NULL OR id = ?)",
+            (to_us(at), by, reason, auction_id, bidder_id, bid_id, bid_id),
+        )
+        return cursor.rowcount

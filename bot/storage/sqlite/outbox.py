@@ -1,0 +1,99 @@
+"""The outbox in SQLite (``OutboxRepository``): messages to deliver, written in the
+transaction that caused them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from bot.domain.messages import MessageKind, OutboxCounts, OutboxMessage
+from bot.storage.sqlite.codec import from_us, to_us
+
+# Pending, and not held back behind its auction's opening post.
+_SENDABLE = """
+    o.delivered_at IS NULL AND o.failed_at IS NULL
+    AND NOT EXISTS (
+        SELECT 1 FROM outbox AS opening
+        WHERE opening.auction_id = o.auction_id AND opening.id < o.id
+          AND opening.kind = 'auction_opened'
+          AND opening.delivered_at IS NULL AND opening.failed_at IS NULL
+    )
+"""
+
+
+class SqliteOutbox:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def add(
+        self,
+        *,
+        guild_id: int,
+        auction_id: int | None,
+        kind: MessageKind,
+        payload: dict[str, Any],
+        at: datetime,
+    ) -> int:
+        cursor = self._conn.execute(
+            "INSERT INTO outbox (guild_id, auction_id, kind, payload, created_at, next_attempt_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (guild_id, auction_id, kind.value, json.dumps(payload), to_us(at), to_us(at)),
+        )
+        message_id = cursor.lastrowid
+        assert message_id is not None
+        return message_id
+
+    def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Pending messages due now, oldest first. An auction's messages wait while its opening
+        post is still pending (the post must exist before it is edited or answered); other
+        messages never wait for each other, so a member's closed DMs cannot hold up a result."""
+        rows = self._conn.execute(
+            "SELECT id, guild_id, auction_id, kind, payload, created_at, attempts FROM outbox AS o"
+            f" WHERE {_SENDABLE} AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            (to_us(now), limit),
+        ).fetchall()
+        return [
+            OutboxMessage(
+                id=r[0], guild_id=r[1], auction_id=r[2], kind=MessageKind(r[3]),
+                payload=json.loads(r[4]), created_at=from_us(r[5]), attempts=r[6],
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    def next_due_at(self) -> datetime | None:
+        row = self._conn.execute(
+            f"SELECT MIN(next_attempt_at) FROM outbox AS o WHERE {_SENDABLE}"
+        ).fetchone()
+        return None if row[0] is None else from_us(row[0])
+
+    def mark_delivered(self, message_id: int, at: datetime) -> bool:
+        """Mark delivered; False if it already was (so delivery is recorded exactly once)."""
+        cursor = self._conn.execute(
+            "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1"
+            " WHERE id = ? AND delivered_at IS NULL",
+            (to_us(at), message_id),
+        )
+        return cursor.rowcount == 1
+
+    def mark_retry(self, message_id: int, *, error: str, retry_at: datetime) -> None:
+        self._conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+            " WHERE id = ? AND delivered_at IS NULL",
+            (error[:500], to_us(retry_at), message_id),
+        )
+
+    def mark_failed(self, message_id: int, *, error: str, at: datetime) -> None:
+        self._conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ?"
+            " WHERE id = ? AND delivered_at IS NULL",
+            (error[:500], to_us(at), message_id),
+        )
+
+    def counts(self) -> OutboxCounts:
+        row = self._conn.execute(
+            "SELECT COUNT(*) FILTER (WHERE delivered_at IS NULL AND failed_at IS NULL),"
+            " COUNT(delivered_at), COUNT(failed_at) FROM outbox"
+        ).fetchone()
+        return OutboxCounts(pending=row[0], delivered=row[1], failed=row[2])

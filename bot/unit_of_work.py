@@ -1,0 +1,74 @@
+"""The unit of work: what one write transaction sees and what it records.
+
+A use case's transaction is a plain function of a ``UnitOfWork``. It reads and writes through
+the repositories, and records each thing that happened as it happens (``uow.record(...)``).
+The store runs it inside a transaction (a savepoint of a group-committed batch, for SQLite)
+and, after COMMIT, publishes the recorded events; a transaction that raised is rolled back
+and its events are dropped with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from bot.domain.events import Event, MessageQueued
+from bot.domain.messages import MessageKind
+from bot.ports import (
+    AuctionRepository,
+    AuditLog,
+    BotStateRepository,
+    MemberPreferences,
+    OutboxRepository,
+    Repositories,
+    SaleRegistry,
+    ServerSettingsRepository,
+)
+
+T = TypeVar("T")
+
+
+class UnitOfWork:
+    __slots__ = ("auctions", "audit", "events", "members", "outbox", "sales", "settings", "state")
+
+    def __init__(self, repositories: Repositories) -> None:
+        self.auctions: AuctionRepository = repositories.auctions
+        self.sales: SaleRegistry = repositories.sales
+        self.audit: AuditLog = repositories.audit
+        self.outbox: OutboxRepository = repositories.outbox
+        self.members: MemberPreferences = repositories.members
+        self.state: BotStateRepository = repositories.state
+        self.settings: ServerSettingsRepository = repositories.settings
+        self.events: list[Event] = []
+
+    def record(self, event: Event) -> None:
+        self.events.append(event)
+
+    def queue(
+        self,
+        *,
+        guild_id: int,
+        auction_id: int | None,
+        kind: MessageKind,
+        payload: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        """Add a message to the outbox; the dispatcher hears of it after the commit."""
+        self.outbox.add(guild_id=guild_id, auction_id=auction_id, kind=kind, payload=payload, at=at)
+        self.record(MessageQueued(kind))
+
+
+Transaction = Callable[[UnitOfWork], T]
+
+
+class Store(Protocol):
+    """A database behind the ports. ``write`` returns only after COMMIT: an acknowledged write
+    is on disk. Events recorded by a write are published once it committed, even if the
+    caller stopped waiting."""
+
+    async def write(self, transaction: Transaction[T]) -> T: ...
+
+    async def read(self, query: Transaction[T]) -> T: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,261 @@
+"""/auctioneer: moderators start and run auctions. Discord shows it only to members with
+Manage Server (and roles an admin grants it to); the core checks every call itself."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import AuctionBot
+from bot.domain.durations import format_duration
+from bot.domain.errors import InvalidInput
+from bot.domain.handles import normalise
+from bot.interface import rendering
+from bot.interface.replies import Reply, actor_of, answer, guild_id_of
+from cogs.options import (
+    DISCORD_MAX_INTEGER,
+    MANAGE_SERVER,
+    Amount,
+    Duration,
+    HandleText,
+    Reason,
+    open_auction_choices,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _check_can_post(channel: discord.abc.GuildChannel) -> None:
+    """Refuse a channel the bot cannot post the auction in, before anything is listed."""
+    me = channel.guild.me
+    if me is None:
+        return  # the server is not cached yet; delivery reports a refusal in the log
+    allowed = channel.permissions_for(me)
+    if not (allowed.view_channel and allowed.send_messages and allowed.embed_links):
+        raise InvalidInput(
+            f"I can't post in <#{channel.id}>: I need View Channel, Send Messages and Embed Links "
+            "there. Pick another channel or ask an admin to grant them."
+        )
+
+
+class Auctioneer(commands.Cog):
+    auctioneer = app_commands.Group(
+        name="auctioneer",
+        description="Run handle auctions (moderators).",
+        guild_only=True,
+        default_permissions=MANAGE_SERVER,
+    )
+
+    def __init__(self, bot: AuctionBot) -> None:
+        self.bot = bot
+        self.house = bot.house
+
+    @auctioneer.command(name="start")
+    async def start(
+        self,
+        interaction: discord.Interaction[Any],
+        handle: HandleText,
+        starting_bid: Amount,
+        duration: Duration,
+        reserve: Amount | None = None,
+        buy_now: Amount | None = None,
+        increment: app_commands.Range[str, 1, 20] | None = None,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        """Put a handle up for auction.
+
+        Args:
+            handle: The handle to sell, e.g. @ogname.
+            starting_bid: The lowest opening bid.
+            duration: How long bidding runs, e.g. 90s, 10m, 2h, 3d or 1h30m.
+            reserve: Secret minimum price: below it, the handle is not sold.
+            buy_now: A bid of this much ends the auction at once.
+            increment: Minimum raise over the price: an amount (10) or a percentage (5%).
+            channel: Where to post the auction (default: the auction channel, else here).
+        """
+
+        async def work() -> Reply:
+            actor = actor_of(interaction)
+            target = channel or await self._default_channel(interaction)
+            channel_id = target.id if target is not None else interaction.channel_id
+            # Who may start comes first, so a member is not told about channel permissions.
+            settings = await self.house.settings_for(guild_id_of(interaction))
+            settings.access.require_moderator(actor)
+            if isinstance(target, discord.abc.GuildChannel):
+                _check_can_post(target)
+            view = await self.house.start_auction(
+                guild_id_of(interaction),
+                actor,
+                handle,
+                starting_bid=starting_bid,
+                duration=duration,
+                reserve=reserve,
+                buy_now=buy_now,
+                increment=increment,
+                channel_id=channel_id,
+            )
+            return Reply(
+                content=(
+                    f"Auction for {rendering.handle_text(view)} started: it ends "
+                    f"{rendering.when(view.ends_at)}. The post is going up in <#{channel_id}>."
+                )
+            )
+
+        await answer(interaction, work())
+
+    @auctioneer.command(name="cancel")
+    @app_commands.autocomplete(handle=open_auction_choices)
+    async def cancel(
+        self, interaction: discord.Interaction[Any], handle: HandleText, reason: Reason
+    ) -> None:
+        """Cancel an auction: no winner, no sale (moderators).
+
+        Args:
+            handle: The handle whose auction to cancel.
+            reason: Why; shown in the announcement and the audit log.
+        """
+
+        async def work() -> Reply:
+            view = await self.house.cancel(
+                guild_id_of(interaction), actor_of(interaction), handle, reason
+            )
+            return Reply(content=f"Auction for {rendering.handle_text(view)} cancelled.")
+
+        await answer(interaction, work())
+
+    @auctioneer.command(name="end")
+    @app_commands.autocomplete(handle=open_auction_choices)
+    async def end(
+        self,
+        interaction: discord.Interaction[Any],
+        handle: HandleText,
+        reason: Reason | None = None,
+    ) -> None:
+        """End an auction now, with the result it has (moderators).
+
+        Args:
+            handle: The handle whose auction to end.
+            reason: Why (optional); goes into the audit log.
+        """
+
+        async def work() -> Reply:
+            view = await self.house.end_now(
+                guild_id_of(interaction), actor_of(interaction), handle, reason
+            )
+            return Reply(
+                content=f"Auction for {rendering.handle_text(view)} ended. {rendering.outcome_text(view)}"
+            )
+
+        await answer(interaction, work())
+
+    @auctioneer.command(name="extend")
+    @app_commands.autocomplete(handle=open_auction_choices)
+    async def extend(
+        self,
+        interaction: discord.Interaction[Any],
+        handle: HandleText,
+        duration: Duration,
+        reason: Reason | None = None,
+    ) -> None:
+        """Give an auction more time (moderators).
+
+        Args:
+            handle: The handle whose auction to extend.
+            duration: How much longer, e.g. 30m or 1d.
+            reason: Why (optional); goes into the audit log.
+        """
+
+        async def work() -> Reply:
+            view = await self.house.extend(
+                guild_id_of(interaction), actor_of(interaction), handle, duration, reason
+            )
+            return Reply(
+                content=(
+                    f"Auction for {rendering.handle_text(view)} extended by {format_duration(duration)}: "
+                    f"it now ends {rendering.when(view.ends_at)}."
+                )
+            )
+
+        await answer(interaction, work())
+
+    @auctioneer.command(name="void-bid")
+    @app_commands.autocomplete(handle=open_auction_choices)
+    async def void_bid(
+        self,
+        interaction: discord.Interaction[Any],
+        handle: HandleText,
+        bidder: discord.User,
+        reason: Reason,
+        bid: app_commands.Range[int, 1, DISCORD_MAX_INTEGER] | None = None,
+    ) -> None:
+        """Void a member's bids on an auction; price and leader are recomputed (moderators).
+
+        Args:
+            handle: The handle whose auction it is.
+            bidder: The member whose bids to void.
+            reason: Why; goes into the audit log.
+            bid: Only this bid of theirs (its number, as /auction info shows it); default: all.
+        """
+
+        async def work() -> Reply:
+            receipt = await self.house.void_bids(
+                guild_id_of(interaction),
+                actor_of(interaction),
+                handle,
+                bidder.id,
+                reason,
+                bid_id=bid,
+            )
+            view = receipt.auction
+            price = rendering.price_text(view)
+            return Reply(
+                content=(
+                    f"Voided {receipt.voided} bid(s) by {rendering.mention(bidder.id)} on "
+                    f"{rendering.handle_text(view)}. Now: {price}, leader {rendering.mention(view.leader_id)}."
+                )
+            )
+
+        await answer(interaction, work())
+
+    @auctioneer.command(name="release")
+    async def release(
+        self, interaction: discord.Interaction[Any], handle: HandleText, reason: Reason
+    ) -> None:
+        """Take a sold handle off the sold list so it can be auctioned again (moderators).
+
+        Args:
+            handle: The sold handle.
+            reason: Why; goes into the audit log.
+        """
+
+        async def work() -> Reply:
+            await self.house.release_handle(
+                guild_id_of(interaction), actor_of(interaction), handle, reason
+            )
+            return Reply(
+                content=f"{rendering.safe_handle(normalise(handle))} can be auctioned again."
+            )
+
+        await answer(interaction, work())
+
+    async def _default_channel(
+        self, interaction: discord.Interaction[Any]
+    ) -> discord.abc.GuildChannel | None:
+        """The server's auction channel (its settings keep only its own channels), else the
+        channel the command was used in."""
+        settings = await self.house.settings_for(guild_id_of(interaction))
+        configured = settings.auction_channel_id
+        guild = interaction.guild
+        found = guild.get_channel(configured) if guild is not None and configured else None
+        if found is not None:
+            return found
+        here = interaction.channel
+        return here if isinstance(here, discord.abc.GuildChannel) else None
+
+
+async def setup(bot: AuctionBot) -> None:
+    await bot.add_cog(Auctioneer(bot))

@@ -1,0 +1,209 @@
+"""/settings: a server's admins configure the bot for their server. Discord shows it only to
+members with Manage Server; the core checks every call itself."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.auctions.server_settings import SettingChange, SettingLine
+from bot.client import AuctionBot
+from bot.domain.settings import (
+    ALL_KEYS,
+    AUCTION_CHANNEL,
+    AUDIT_CHANNEL,
+    BIDDER_ROLES,
+    MODERATOR_ROLES,
+    RESERVED_HANDLES,
+    SETTINGS,
+    parse_ids,
+    parse_names,
+)
+from bot.interface import rendering
+from bot.interface.replies import Reply, actor_of, answer, guild_id_of
+from cogs.options import MANAGE_SERVER, HandleText
+
+log = logging.getLogger(__name__)
+
+VALUE_KEYS = [app_commands.Choice(name=s.key, value=s.key) for s in SETTINGS]
+ALL_KEY_CHOICES = [app_commands.Choice(name=key, value=key) for key in ALL_KEYS]
+
+
+def shown(key: str, value: str) -> str:
+    """A setting's value as Discord shows it: channels and roles as mentions that ping nobody."""
+    if key in (AUCTION_CHANNEL, AUDIT_CHANNEL):
+        return f"<#{value}>" if value else "none"
+    if key in (MODERATOR_ROLES, BIDDER_ROLES):
+        return ", ".join(f"<@&{r}>" for r in sorted(parse_ids(value))) or "none"
+    if key == RESERVED_HANDLES:
+        names = sorted(parse_names(value))
+        listed = ", ".join(rendering.safe_handle(n) for n in names[:40])
+        return (listed + (f" and {len(names) - 40} more" if len(names) > 40 else "")) or "none"
+    return f"`{value}`" if value else "none"
+
+
+def settings_embed(lines: list[SettingLine]) -> discord.Embed:
+    embed = discord.Embed(title="Settings for this server", colour=rendering.COLOUR_OPEN)
+    groups: dict[str, list[str]] = {}
+    for line in lines:
+        mark = " *(default)*" if line.is_default else ""
+        groups.setdefault(line.key.split(".")[0], []).append(
+            f"**{line.key}**: {shown(line.key, line.value)}{mark}"
+        )
+    for group, entries in groups.items():
+        embed.add_field(name=group.capitalize(), value="\n".join(entries)[:1024], inline=False)
+    embed.set_footer(
+        text="Change with /settings set, channel, role or reserved; /settings reset goes back to the default."
+    )
+    return embed
+
+
+def change_text(change: SettingChange) -> str:
+    return (
+        f"**{change.key}** changed from {shown(change.key, change.old)} to "
+        f"{shown(change.key, change.new)}. Running auctions keep the terms they started with."
+    )
+
+
+class Settings(commands.Cog):
+    settings = app_commands.Group(
+        name="settings",
+        description="Configure the auction bot for this server (admins).",
+        guild_only=True,
+        default_permissions=MANAGE_SERVER,
+    )
+
+    def __init__(self, bot: AuctionBot) -> None:
+        self.bot = bot
+        self.house = bot.house
+
+    @settings.command(name="show")
+    async def show(self, interaction: discord.Interaction[Any]) -> None:
+        """Every setting of this server, and which are the bot's defaults."""
+
+        async def work() -> Reply:
+            lines = await self.house.show_settings(guild_id_of(interaction), actor_of(interaction))
+            return Reply(embed=settings_embed(lines))
+
+        await answer(interaction, work())
+
+    @settings.command(name="set")
+    @app_commands.choices(key=VALUE_KEYS)
+    async def set_value(
+        self,
+        interaction: discord.Interaction[Any],
+        key: app_commands.Choice[str],
+        value: app_commands.Range[str, 1, 100],
+    ) -> None:
+        """Change a setting: currency, handle rules, bidding and duration rules.
+
+        Args:
+            key: The setting to change.
+            value: Its new value, e.g. gems, 5%, 2m, generic.
+        """
+
+        async def work() -> Reply:
+            change = await self.house.set_setting(
+                guild_id_of(interaction), actor_of(interaction), key.value, value
+            )
+            return Reply(content=change_text(change))
+
+        await answer(interaction, work())
+
+    @settings.command(name="reset")
+    @app_commands.choices(key=ALL_KEY_CHOICES)
+    async def reset(
+        self, interaction: discord.Interaction[Any], key: app_commands.Choice[str]
+    ) -> None:
+        """Put a setting back to the bot's default.
+
+        Args:
+            key: The setting to reset.
+        """
+
+        async def work() -> Reply:
+            change = await self.house.reset_setting(
+                guild_id_of(interaction), actor_of(interaction), key.value
+            )
+            return Reply(content=change_text(change))
+
+        await answer(interaction, work())
+
+    @settings.command(name="channel")
+    async def channel(
+        self,
+        interaction: discord.Interaction[Any],
+        which: Literal["auction", "audit"],
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        """Set where auctions are posted, or where moderator actions are copied.
+
+        Args:
+            which: auction (where /auctioneer start posts) or audit (copies of every moderator action).
+            channel: The channel; leave it out for none.
+        """
+
+        async def work() -> Reply:
+            change = await self.house.set_channel(
+                guild_id_of(interaction),
+                actor_of(interaction),
+                which,
+                channel.id if channel is not None else None,
+            )
+            return Reply(content=change_text(change))
+
+        await answer(interaction, work())
+
+    @settings.command(name="role")
+    async def role(
+        self,
+        interaction: discord.Interaction[Any],
+        action: Literal["add", "remove"],
+        kind: Literal["moderators", "bidders"],
+        role: discord.Role,
+    ) -> None:
+        """Add or remove a moderator role, or a bidder role (with bidder roles, only they may bid).
+
+        Args:
+            action: add or remove.
+            kind: moderators (may run auctions) or bidders (may bid; none set: everyone may).
+            role: The role.
+        """
+
+        async def work() -> Reply:
+            change = await self.house.change_roles(
+                guild_id_of(interaction), actor_of(interaction), kind, role.id, add=action == "add"
+            )
+            return Reply(content=change_text(change))
+
+        await answer(interaction, work())
+
+    @settings.command(name="reserved")
+    async def reserved(
+        self,
+        interaction: discord.Interaction[Any],
+        action: Literal["add", "remove"],
+        handle: HandleText,
+    ) -> None:
+        """Add a handle to the reserved list (never auctioned), or take it off.
+
+        Args:
+            action: add or remove.
+            handle: The handle, e.g. @admin.
+        """
+
+        async def work() -> Reply:
+            change = await self.house.change_reserved(
+                guild_id_of(interaction), actor_of(interaction), handle, add=action == "add"
+            )
+            return Reply(content=change_text(change))
+
+        await answer(interaction, work())
+
+
+async def setup(bot: AuctionBot) -> None:
+    await bot.add_cog(Settings(bot))
