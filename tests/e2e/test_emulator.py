@@ -144,11 +144,11 @@ async def running_bot() -> AsyncIterator[AuctionTestBot]:
     await bot.login("emulator-token")
     task = asyncio.create_task(bot.connect(reconnect=True))
     try:
-        await asyncio.wait_for(bot.wait_until_ready(), 5)
+        await asyncio.wait_for(bot.wait_until_ready(), 30)
         yield bot
     finally:
         await bot.close()
-        await asyncio.wait_for(task, 5)
+        await asyncio.wait_for(task, 30)
 
 
 @pytest.fixture

@@ -60,10 +60,10 @@ async def test_a_killed_bot_keeps_every_bid_and_closes_overdue_auctions_once(
     assert channel_texts(emulator, prefix) == []
 
     await bot.start()
-    announced = await emulator.wait_for(lambda: channel_texts(emulator, prefix), 10)
+    announced = await emulator.wait_for(lambda: channel_texts(emulator, prefix), 20)
     assert announced[0].content == f"{prefix} Sold to <@{ALICE_ID}> for **100 credits**."
-    await emulator.wait_for(lambda: is_closed_post(overdue), 5)
-    await emulator.wait_for(lambda: emulator.dm_messages(ALICE_ID), 5)  # the winner's DM
+    await emulator.wait_for(lambda: is_closed_post(overdue), 20)
+    await emulator.wait_for(lambda: emulator.dm_messages(ALICE_ID), 20)  # the winner's DM
 
     # Every acknowledged bid is still there.
     state = await info(emulator, "survivor")
@@ -73,7 +73,7 @@ async def test_a_killed_bot_keeps_every_bid_and_closes_overdue_auctions_once(
 
     # The old post's buttons still work (DynamicItem): the post was brought up to date at
     # start-up, and a click on it bids.
-    await emulator.wait_for(lambda: "quick:170" in button_id(survivor, "quick"), 5)
+    await emulator.wait_for(lambda: "quick:170" in button_id(survivor, "quick"), 20)
     clicked = await answered(
         emulator, emulator.click(CAROL_ID, survivor, button_id(survivor, "quick"))
     )
@@ -82,7 +82,7 @@ async def test_a_killed_bot_keeps_every_bid_and_closes_overdue_auctions_once(
         emulator, emulator.click(CAROL_ID, survivor, button_id(survivor, ":info"))
     )
     assert "Bids: 3" in details, details
-    await emulator.wait_for(lambda: fields(survivor)["Current price"] == "180 credits", 5)
+    await emulator.wait_for(lambda: fields(survivor)["Current price"] == "180 credits", 20)
 
     # Exactly once, even across another restart.
     await bot.stop()
@@ -129,7 +129,7 @@ async def test_sync_only_syncs(emulator: DiscordEmulator, bot: BotProcess) -> No
     emulator.fail_next("POST", rf"/channels/{AUCTIONS_CHANNEL_ID}/messages", status=503)
     await start_auction(emulator, "@pending")
     await emulator.wait_for(
-        lambda: emulator.requests("POST", rf"/channels/{AUCTIONS_CHANNEL_ID}/messages$"), 5
+        lambda: emulator.requests("POST", rf"/channels/{AUCTIONS_CHANNEL_ID}/messages$"), 20
     )
     await bot.kill()  # the post's delivery failed once and is due again in a second
     await asyncio.sleep(1.5)
