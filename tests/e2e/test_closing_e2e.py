@@ -57,10 +57,11 @@ async def end_now(emulator: DiscordEmulator, handle: str) -> None:
 async def test_closes_on_time_and_announces_the_winner_once(
     emulator: DiscordEmulator, bot: BotProcess
 ) -> None:
+    # The bids go in right away, before the post is looked for: the auction lasts 3 s.
     await start_auction(emulator, "@ontime", starting_bid=100, duration="3s")
-    post = await auction_post(emulator, "@ontime")
     await bid(emulator, ALICE_ID, "ontime", 100)
     await bid(emulator, BOB_ID, "ontime", 150)
+    post = await auction_post(emulator, "@ontime")
 
     prefix = "**Auction closed: @ontime.**"
     announced = await emulator.wait_for(lambda: channel_texts(emulator, prefix), 20)
@@ -96,11 +97,14 @@ async def test_closes_on_time_and_announces_the_winner_once(
 async def test_no_bids_and_reserve_not_met(emulator: DiscordEmulator, bot: BotProcess) -> None:
     await start_auction(emulator, "@quiet", duration="3s")
     await start_auction(emulator, "@toodear", duration="3s", reserve=500)
+    # The bid goes in before the posts are looked for: right after a start the second post
+    # waits behind the first audit copy (about 2 s), and the auction lasts 3 s.
+    placed = await bid(emulator, ALICE_ID, "toodear", 100)
+    assert "You lead @toodear" in placed, placed
     quiet, toodear = (
         await auction_post(emulator, "@quiet"),
         await auction_post(emulator, "@toodear"),
     )
-    await bid(emulator, ALICE_ID, "toodear", 100)
     assert fields(toodear)["Reserve"] == "not met yet"  # never the amount
 
     no_bids = await emulator.wait_for(
@@ -296,9 +300,6 @@ async def test_a_post_discord_will_not_edit_is_posted_again(
 async def test_a_crash_just_after_the_result_went_out_does_not_double_it(
     emulator: DiscordEmulator, bot: BotProcess
 ) -> None:
-    await start_auction(emulator, "@doubled", duration="3s")
-    await auction_post(emulator, "@doubled")
-    await bid(emulator, ALICE_ID, "doubled", 100)
     prefix = "**Auction closed: @doubled.**"
 
     def kill_when_announced(request: RecordedRequest) -> None:
@@ -308,7 +309,11 @@ async def test_a_crash_just_after_the_result_went_out_does_not_double_it(
             emulator.request_hooks.remove(kill_when_announced)
             bot.kill_now()
 
+    # In place before the auction starts: it lasts 3 s, however slow the steps below are.
     emulator.request_hooks.append(kill_when_announced)
+    await start_auction(emulator, "@doubled", duration="3s")
+    await bid(emulator, ALICE_ID, "doubled", 100)  # before looking for the post: 3 s only
+    await auction_post(emulator, "@doubled")
     await emulator.wait_for(lambda: sends(emulator, prefix), 20)
     await bot.kill()
     assert len(channel_texts(emulator, prefix)) == 1
