@@ -30,6 +30,7 @@ from tests.e2e.discord_emulator import (
     BOB_ID,
     CAROL_ID,
     MODERATOR_ID,
+    OWNER_ID,
     DiscordEmulator,
     StoredMessage,
 )
@@ -151,7 +152,15 @@ async def test_refused_bids_are_explained_and_change_nothing(
 
     # Nothing changed: the state, the post and nobody's DMs.
     assert await info(emulator, "steady") == state_before
-    await asyncio.sleep(1.5)  # longer than the post edit interval: an edit would have landed
+    # A real change after every refusal, on another auction: once its post edit (at least an
+    # edit interval later) and its outbid DM (the outbox goes in order) are out, an edit or a
+    # DM that a refusal had caused would be out too.
+    await start_auction(emulator, "@probe", starting_bid=100)
+    probe = await auction_post(emulator, "@probe")
+    await bid(emulator, CAROL_ID, "probe", 100)
+    await bid(emulator, OWNER_ID, "probe", 200)
+    await shows(emulator, probe, "Current price", "200 credits")
+    await emulator.wait_for(lambda: emulator.dm_messages(CAROL_ID), 20)
     assert embed(post) == post_before and post.edit_count == edits_before
     assert {m: len(emulator.dm_messages(m)) for m in (ALICE_ID, BOB_ID)} == dms_before
 
@@ -210,13 +219,14 @@ async def test_anti_sniping_moves_the_end(
 ) -> None:
     # A bid in the last 2 s moves the end to 4 s after it: in a 2 s auction, any bid does.
     await bots(snipe_window="2s", snipe_extension="4s")
-    await start_auction(emulator, "@lastsecond", starting_bid=100, duration="2s")
+    started = await start_auction(emulator, "@lastsecond", starting_bid=100, duration="2s")
     original_end = time.time() + 2  # at the latest
-    post = await auction_post(emulator, "@lastsecond")
-    first_end = timestamp(fields(post)["Ends"])
+    first_end = timestamp(started)
 
+    # The bid goes in right away (the auction lasts 2 s); the post is looked at after.
     sniped = await bid(emulator, ALICE_ID, "lastsecond", 100)
     assert "Anti-sniping moved the end to <t:" in sniped, sniped
+    post = await auction_post(emulator, "@lastsecond")
     new_end = timestamp(sniped)
     assert new_end >= first_end + 2
     await emulator.wait_for(lambda: timestamp(fields(post).get("Ends", "<t:0:R>")) == new_end, 20)
