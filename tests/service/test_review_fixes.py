@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -45,23 +46,31 @@ async def test_a_cancelled_caller_still_gets_its_auction_scheduled(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     insert = auctions.insert
+    inserting, release = threading.Event(), threading.Event()
 
     def slow_insert(*args: Any, **kwargs: Any) -> Any:
         auction = insert(*args, **kwargs)
-        time.sleep(0.3)  # on the database thread: the caller gives up meanwhile
+        inserting.set()
+        release.wait(30)  # on the database thread: the caller gives up meanwhile
         return auction
 
     monkeypatch.setattr(auctions, "insert", slow_insert)
     task = asyncio.create_task(
         service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
     )
-    await asyncio.sleep(0.1)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await asyncio.sleep(0.4)
+    try:
+        async with asyncio.timeout(30):
+            while not inserting.is_set():
+                await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        release.set()
+    async with asyncio.timeout(30):
+        while 1 not in reminders.jobs:  # the follow-up runs although nobody is waiting
+            await asyncio.sleep(0.01)
     assert await rows(db, "SELECT id FROM auctions") == [(1,)]
-    assert 1 in reminders.jobs  # the follow-up ran although nobody was waiting
 
 
 async def test_a_write_whose_caller_left_before_it_ran_is_not_made(db: Database) -> None:
@@ -77,7 +86,7 @@ async def test_a_write_whose_caller_left_before_it_ran_is_not_made(db: Database)
     await asyncio.sleep(0)
     late.cancel()
     await blocker
-    await asyncio.sleep(0.05)
+    await db.write(lambda c: None)  # a write queued after it: the late one's turn has passed
     assert await rows(db, "SELECT COUNT(*) FROM audit_log") == [(0,)]
 
 
