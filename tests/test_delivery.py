@@ -114,7 +114,7 @@ async def test_running_dispatcher_wakes_on_new_messages(
     dispatcher.start()
     try:
         await service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
-        async with asyncio.timeout(2):
+        async with asyncio.timeout(30):
             while len(sender.delivered) < 2:
                 await asyncio.sleep(0.01)
     finally:
