@@ -114,7 +114,7 @@ class BotProcess:
         log.close()
         self.starts += 1
         try:
-            await self.emulator.wait_for(lambda: len(self.emulator.identifies) > identified, 20)
+            await self.emulator.wait_for(lambda: len(self.emulator.identifies) > identified, 30)
             await self.emulator.wait_for_bot(10)
             # Commands are synced in setup_hook, before the gateway connects.
         except TimeoutError:
@@ -160,7 +160,7 @@ class BotProcess:
             return 0
         self.process.send_signal(signal.SIGTERM)
         try:
-            code = await asyncio.wait_for(self.process.wait(), 15)
+            code = await asyncio.wait_for(self.process.wait(), 30)
         except TimeoutError:
             self.process.kill()
             code = await self.process.wait()
@@ -247,7 +247,7 @@ async def auction_post(
                     return message
         return None
 
-    found: StoredMessage = await emulator.wait_for(find, 5)
+    found: StoredMessage = await emulator.wait_for(find, 20)
     return found
 
 
@@ -330,7 +330,7 @@ async def answered(emulator: DiscordEmulator, payload: dict[str, Any]) -> str:
     """Send an interaction; its ephemeral answer's text once complete (a deferred answer's
     follow-up included)."""
     handle = await respond(emulator, payload)
-    await emulator.wait_for(lambda: reply_text(handle).strip(), 5)
+    await emulator.wait_for(lambda: reply_text(handle).strip(), 20)
     return assert_private_answer(handle)
 
 

@@ -824,7 +824,7 @@ class DiscordEmulator:
     async def wait_for(
         self,
         predicate: Callable[[], Any],
-        timeout: float = 3.0,  # noqa: ASYNC109
+        timeout: float = 20.0,  # noqa: ASYNC109
         interval: float = 0.01,
     ) -> Any:
         """Poll ``predicate`` until it returns something truthy, and return that."""

@@ -19,6 +19,7 @@ from tests.e2e.conftest import (
     fields,
     info,
     is_closed_post,
+    reply_text,
     respond,
     start_auction,
     timestamp,
@@ -148,6 +149,7 @@ async def test_auction_list_pages_survive_a_restart(
     for number in range(12):  # ten to a page
         await start_auction(emulator, f"@name{number:02d}", duration=f"{number + 1}h")
     listed = await respond(emulator, emulator.slash(CAROL_ID, "auction", subcommand="list"))
+    await emulator.wait_for(lambda: reply_text(listed).strip())  # a slow answer is deferred
     shown = listed.original
     assert shown is not None and shown.ephemeral
     assert embed(shown)["footer"]["text"].startswith("Page 1 of 2")

@@ -20,10 +20,12 @@ async def test_start_and_bid(emulator: DiscordEmulator, bot: BotProcess) -> None
             "start",
         ),
     )
+    await emulator.wait_for(lambda: reply_text(started).strip())  # a slow answer is deferred
     assert "started" in reply_text(started), reply_text(started)
     post = await auction_post(emulator, "OGName")
     assert "auction:1:quick:100" in post.custom_ids()
     bid = await respond(
         emulator, emulator.slash(ALICE_ID, "bid", {"handle": "ogname", "amount": 150})
     )
+    await emulator.wait_for(lambda: reply_text(bid).strip())
     assert "You lead" in reply_text(bid), reply_text(bid)

@@ -85,8 +85,8 @@ async def test_a_burst_of_200_bids(
         await asyncio.sleep(0.2)
 
     # Every interaction answered within Discord's 3 s, privately, and with a real answer.
-    await asyncio.gather(*(h.response(timeout=5) for h in handles))
-    await emulator.wait_for(lambda: all(reply_text(h).strip() for h in handles), 10)
+    await asyncio.gather(*(h.response(timeout=30) for h in handles))
+    await emulator.wait_for(lambda: all(reply_text(h).strip() for h in handles), 30)
     assert len(handles) == BIDS
     slowest = max(h.latency or 0.0 for h in handles)
     assert slowest <= 3.0, slowest
@@ -112,7 +112,7 @@ async def test_a_burst_of_200_bids(
             fields(post)["Current price"] == f"{final_price:,} credits"
             and fields(post)["Bids"] == str(accepted)
         ),
-        15,
+        30,
     )
     assert f":quick:{next_after(final_price)}" in button_id(post, "quick")
     settled = time.monotonic()

@@ -67,10 +67,10 @@ async def test_markdown_in_an_x_handle_is_escaped(
     assert placed.startswith(r"You lead @a\_b\_ at"), placed
     await answered(emulator, emulator.slash(MODERATOR_ID, "auctioneer", {"handle": "a_b_"}, "end"))
     announced = await emulator.wait_for(
-        lambda: channel_texts(emulator, r"**Auction closed: @a\_b\_.**"), 5
+        lambda: channel_texts(emulator, r"**Auction closed: @a\_b\_.**"), 20
     )
     assert f"Sold to <@{ALICE_ID}>" in announced[0].content
-    won = await emulator.wait_for(lambda: emulator.dm_messages(ALICE_ID), 5)
+    won = await emulator.wait_for(lambda: emulator.dm_messages(ALICE_ID), 20)
     assert r"@a\_b\_" in won[0].content
     # Nowhere does the handle appear unescaped (it would render as italics).
     for message in all_messages(emulator):
@@ -100,11 +100,11 @@ async def test_mentions_and_markdown_in_handles_and_reasons_never_ping(
         emulator, emulator.slash(MODERATOR_ID, "auctioneer", {"handle": "*bold*"}, "end")
     )
     announced = await emulator.wait_for(
-        lambda: channel_texts(emulator, r"**Auction closed: @\*bold\*.**"), 5
+        lambda: channel_texts(emulator, r"**Auction closed: @\*bold\*.**"), 20
     )
     assert announced[0].content.endswith(f"Sold to <@{EVERYONE_NAMED_ID}> for **100 credits**.")
     assert [int(u["id"]) for u in announced[0].data["mentions"]] == [EVERYONE_NAMED_ID]
-    await emulator.wait_for(lambda: emulator.dm_messages(EVERYONE_NAMED_ID), 5)
+    await emulator.wait_for(lambda: emulator.dm_messages(EVERYONE_NAMED_ID), 20)
 
     # A moderator's reason full of mentions is shown, not obeyed.
     reason = f"@everyone @here <@&{MODERATOR_ROLE_ID}> **now**"
@@ -116,14 +116,14 @@ async def test_mentions_and_markdown_in_handles_and_reasons_never_ping(
     )
     assert f"@@{ZWSP}everyone" in cancelled, cancelled
     notice = await emulator.wait_for(
-        lambda: channel_texts(emulator, f"**Auction cancelled: @@{ZWSP}everyone.**"), 5
+        lambda: channel_texts(emulator, f"**Auction cancelled: @@{ZWSP}everyone.**"), 20
     )
     assert notice[0].content.endswith(
         f"Reason: @{ZWSP}everyone @{ZWSP}here <@{ZWSP}&{MODERATOR_ROLE_ID}> \\*\\*now\\*\\*"
     ), notice[0].content
     assert notice[0].data["mention_roles"] == [] and notice[0].data["mentions"] == []
     audit = await emulator.wait_for(
-        lambda: [m for m in all_messages(emulator) if "**cancel**" in m.content], 5
+        lambda: [m for m in all_messages(emulator) if "**cancel**" in m.content], 20
     )
     assert f"(reason: @{ZWSP}everyone @{ZWSP}here" in audit[0].content
 

@@ -71,7 +71,7 @@ async def test_a_failed_post_edit_is_tried_again_until_the_post_is_current(
     post = await auction_post(emulator, "retryedit")
     emulator.fail_next("PATCH", rf"/channels/{AUCTIONS_CHANNEL_ID}/messages/{post.id}", status=503)
     await bid(emulator, ALICE_ID, "retryedit", 150)
-    await emulator.wait_for(lambda: "150" in fields(post).get("Current price", ""), 10)
+    await emulator.wait_for(lambda: "150" in fields(post).get("Current price", ""), 20)
     assert "trying again" in bot.log()
     statuses = [r.status for r in emulator.requests("PATCH", rf"{CHANNEL_POSTS}/{post.id}$")]
     assert 503 in statuses and statuses[-1] == 200, statuses
@@ -124,7 +124,7 @@ async def test_bids_made_while_the_post_is_on_its_way_show_up(
     await bid(emulator, ALICE_ID, "slowpost", 150)
     await bid(emulator, BOB_ID, "slowpost", 300)
     post = await auction_post(emulator, "slowpost")
-    await emulator.wait_for(lambda: "300" in fields(post).get("Current price", ""), 10)
+    await emulator.wait_for(lambda: "300" in fields(post).get("Current price", ""), 20)
     assert re.search(rf"<@!?{BOB_ID}>", fields(post)["Leader"])
 
 

@@ -24,6 +24,7 @@ from tests.e2e.discord_emulator import (
     ALICE_ID,
     APPLICATION_ID,
     AUCTIONS_CHANNEL_ID,
+    AUDIT_CHANNEL_ID,
     BOB_ID,
     CAROL_ID,
     GUILD_ID,
@@ -43,15 +44,21 @@ async def test_a_killed_bot_keeps_every_bid_and_closes_overdue_auctions_once(
     emulator: DiscordEmulator, bot: BotProcess
 ) -> None:
     await start_auction(emulator, "@survivor", starting_bid=100)
+    survivor = await auction_post(emulator, "@survivor")
+    # Its audit copy waits for discord.py to be ready, holding up the outbox for about 2 s
+    # after a start; past it, the 4 s auction below is posted, bid on and the bot killed
+    # well before its end.
+    await emulator.wait_for(lambda: emulator.channel_messages(AUDIT_CHANNEL_ID), 20)
     started = await start_auction(emulator, "@overdue", starting_bid=100, duration="4s")
     overdue_end = timestamp(started)
-    survivor = await auction_post(emulator, "@survivor")
-    overdue = await auction_post(emulator, "@overdue")
 
     # Acknowledged bids: a proxy bid and the automatic answer to a challenger.
     await bid(emulator, ALICE_ID, "survivor", 100, maximum=300)
     assert "automatic bid answered" in await bid(emulator, BOB_ID, "survivor", 150)
-    await bid(emulator, ALICE_ID, "overdue", 100)
+    placed = await bid(emulator, ALICE_ID, "overdue", 100)
+    if "Anti-sniping moved the end" in placed:  # a bid this late moves the end: wait for that
+        overdue_end = timestamp(placed)
+    overdue = await auction_post(emulator, "@overdue")
     await bot.kill()  # SIGKILL: no shutdown code runs
 
     # The overdue auction ends while the bot is down.
@@ -61,10 +68,10 @@ async def test_a_killed_bot_keeps_every_bid_and_closes_overdue_auctions_once(
     assert channel_texts(emulator, prefix) == []
 
     await bot.start()
-    announced = await emulator.wait_for(lambda: channel_texts(emulator, prefix), 10)
+    announced = await emulator.wait_for(lambda: channel_texts(emulator, prefix), 20)
     assert announced[0].content == f"{prefix} Sold to <@{ALICE_ID}> for **100 credits**."
-    await emulator.wait_for(lambda: is_closed_post(overdue), 5)
-    await emulator.wait_for(lambda: emulator.dm_messages(ALICE_ID), 5)  # the winner's DM
+    await emulator.wait_for(lambda: is_closed_post(overdue), 20)
+    await emulator.wait_for(lambda: emulator.dm_messages(ALICE_ID), 20)  # the winner's DM
 
     # Every acknowledged bid is still there.
     state = await info(emulator, "survivor")
@@ -74,7 +81,7 @@ async def test_a_killed_bot_keeps_every_bid_and_closes_overdue_auctions_once(
 
     # The old post's buttons still work (DynamicItem): the post was brought up to date at
     # start-up, and a click on it bids.
-    await emulator.wait_for(lambda: "quick:170" in button_id(survivor, "quick"), 5)
+    await emulator.wait_for(lambda: "quick:170" in button_id(survivor, "quick"), 20)
     clicked = await answered(
         emulator, emulator.click(CAROL_ID, survivor, button_id(survivor, "quick"))
     )
@@ -83,7 +90,7 @@ async def test_a_killed_bot_keeps_every_bid_and_closes_overdue_auctions_once(
         emulator, emulator.click(CAROL_ID, survivor, button_id(survivor, ":info"))
     )
     assert "Bids: 3" in details, details
-    await emulator.wait_for(lambda: fields(survivor)["Current price"] == "180 credits", 5)
+    await emulator.wait_for(lambda: fields(survivor)["Current price"] == "180 credits", 20)
 
     # Exactly once, even across another restart.
     await bot.stop()
@@ -145,7 +152,7 @@ async def test_sync_only_syncs(emulator: DiscordEmulator, bot: BotProcess) -> No
     emulator.fail_next("POST", rf"/channels/{AUCTIONS_CHANNEL_ID}/messages", status=503)
     await start_auction(emulator, "@pending")
     await emulator.wait_for(
-        lambda: emulator.requests("POST", rf"/channels/{AUCTIONS_CHANNEL_ID}/messages$"), 5
+        lambda: emulator.requests("POST", rf"/channels/{AUCTIONS_CHANNEL_ID}/messages$"), 20
     )
     await bot.kill()  # the post's delivery failed once and is due again in a second
     await asyncio.sleep(1.5)

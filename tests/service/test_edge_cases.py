@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
+import threading
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -50,20 +50,27 @@ async def test_a_cancelled_caller_still_gets_its_auction_scheduled(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     add = SqliteAuctions.add
+    inserting, release = threading.Event(), threading.Event()
 
     def slow_add(*args: Any, **kwargs: Any) -> Any:
         auction = add(*args, **kwargs)
-        time.sleep(0.3)  # on the database thread: the caller gives up meanwhile
+        inserting.set()
+        release.wait(30)  # on the database thread: the caller gives up meanwhile
         return auction
 
     monkeypatch.setattr(SqliteAuctions, "add", slow_add)
     task = asyncio.create_task(
         service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
     )
-    await asyncio.sleep(0.1)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    try:
+        async with asyncio.timeout(30):
+            while not inserting.is_set():
+                await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        release.set()
     async with asyncio.timeout(30):
         while 1 not in reminders.jobs:  # the follow-up runs although nobody is waiting
             await asyncio.sleep(0.01)
