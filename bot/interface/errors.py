@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
-from discord import app_commands
+from discord import AppCommandOptionType, app_commands
 
 from bot.domain.errors import AuctionError
 from bot.domain.text import quote
@@ -47,7 +47,12 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
     elif isinstance(cause, app_commands.CheckFailure):
         text = str(cause) or "You can't use this command here."
     elif isinstance(cause, app_commands.TransformerError):
-        text = f"`{quote(str(cause.value))}` isn't a valid value for that option."
+        text = (
+            # discord.py resolves channels and roles from this server only.
+            "That channel or role is not in this server: pick one of this server's."
+            if cause.type in (AppCommandOptionType.channel, AppCommandOptionType.role)
+            else f"`{quote(str(cause.value))}` isn't a valid value for that option."
+        )
     else:
         error_id = secrets.token_hex(4)
         log.error(

@@ -190,11 +190,10 @@ def setting_line(shown: str, key: str) -> str:
 
 
 def refused_channel(text: str) -> bool:
-    """The refusal of a channel from another server. The core says "not in this server";
-    discord.py already refuses a channel option that is not in the server's cache (it cannot
-    make it a ``discord.TextChannel``), so the bot's generic "isn't a valid value" answer is
-    what the member sees (see the report: only the core's wording names the reason)."""
-    return "not in this server" in text or "isn't a valid value for that option" in text
+    """The refusal of a channel from another server: discord.py already refuses a channel
+    option that is not in the server's cache, and the bot names the reason, as the core's own
+    check does."""
+    return "not in this server" in text
 
 
 def titled(emulator: DiscordEmulator, channel_id: int, handle: str) -> StoredMessage | None:
