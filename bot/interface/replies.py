@@ -6,15 +6,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 
+from bot.auctions.house import AuctionHouse
+from bot.clock import Clock
 from bot.domain.access import Actor
 from bot.domain.errors import AuctionError
-
-if TYPE_CHECKING:
-    from bot.client import AuctionBot
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +81,17 @@ async def answer(interaction: discord.Interaction[Any], work: Awaitable[Reply]) 
     await send(interaction, await task)
 
 
-def bot_of(interaction: discord.Interaction[Any]) -> AuctionBot:
-    client: AuctionBot = interaction.client
+class HouseClient(Protocol):
+    """What an interaction's handler needs of the bot (``AuctionBot`` is one): the use cases
+    and the clock. A protocol, so this layer does not depend on the bot that uses it."""
+
+    @property
+    def house(self) -> AuctionHouse: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+def bot_of(interaction: discord.Interaction[Any]) -> HouseClient:
+    client: HouseClient = interaction.client
     return client

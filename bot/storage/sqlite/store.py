@@ -248,6 +248,10 @@ def _commit_batch(
             try:
                 value = write.fn(uow)
             except Exception as exc:
+                if not conn.in_transaction:
+                    # SQLite rolled the whole transaction back itself (SQLITE_FULL, an I/O
+                    # error): the batch's other writes are undone too, so all fail with it.
+                    raise
                 if not single:
                     conn.execute("ROLLBACK TO write")
                     conn.execute("RELEASE write")
