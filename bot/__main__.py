@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 import aiohttp
-import discord
+import discord  # noqa: TID251 - the Discord side's entry point
 
 from bot.bootstrap import build_core
 from bot.client import AuctionBot, CommandSyncFailed, SyncMode

@@ -8,8 +8,8 @@ import json
 import logging
 from typing import Any, Literal
 
-import discord
-from discord.ext import commands
+import discord  # noqa: TID251 - the Discord side's entry point
+from discord.ext import commands  # noqa: TID251 - the Discord side's entry point
 
 from bot.auctions.house import AuctionHouse
 from bot.bootstrap import Core

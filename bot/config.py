@@ -20,6 +20,7 @@ from bot.domain.handles import HandlePolicy
 from bot.domain.money import DEFAULT_MAX_AMOUNT, Currency
 from bot.domain.settings import (
     MAX_CURRENCY_AMOUNT,
+    MAX_EXTENSIONS,
     HouseRules,
     ServerSettings,
     currency_name,
@@ -192,7 +193,7 @@ def _server_defaults(raw: Mapping[str, Any], discord: _Section) -> ServerSetting
         increment=rule,
         anti_snipe_window=bidding.duration("anti_snipe_window", timedelta(minutes=2)),
         anti_snipe_extension=bidding.duration("anti_snipe_extension", timedelta(minutes=2)),
-        max_extensions=bidding.integer("max_extensions", 0, low=0),
+        max_extensions=bidding.integer("max_extensions", 0, low=0, high=MAX_EXTENSIONS),
         min_duration=auctions.duration("min_duration", timedelta(minutes=1)),
         max_duration=auctions.duration("max_duration", timedelta(days=30)),
     )

@@ -62,11 +62,37 @@ def settings_embed(lines: list[SettingLine]) -> discord.Embed:
     return embed
 
 
+def _list_change(key: str, old_text: str, new_text: str) -> tuple[list[str], list[str], int]:
+    if key == RESERVED_HANDLES:
+        old_names, new_names = parse_names(old_text), parse_names(new_text)
+        added = [rendering.safe_handle(n) for n in sorted(new_names - old_names)]
+        removed = [rendering.safe_handle(n) for n in sorted(old_names - new_names)]
+        return added, removed, len(new_names)
+    old_ids, new_ids = parse_ids(old_text), parse_ids(new_text)
+    added = [f"<@&{r}>" for r in sorted(new_ids - old_ids)]
+    removed = [f"<@&{r}>" for r in sorted(old_ids - new_ids)]
+    return added, removed, len(new_ids)
+
+
 def change_text(change: SettingChange) -> str:
-    return (
-        f"**{change.key}** changed from {shown(change.key, change.old)} to "
-        f"{shown(change.key, change.new)}. Running auctions keep the terms they started with."
+    """What changed, kept short: a list setting says what was added or removed, not the
+    whole list (which may be long), so the reply stays within Discord's 2,000 characters."""
+    key = change.key
+    if key in (MODERATOR_ROLES, BIDDER_ROLES, RESERVED_HANDLES):
+        added, removed, count = _list_change(key, change.old, change.new)
+        what = (
+            f"added {', '.join(added[:10])}"
+            if added
+            else f"removed {', '.join(removed[:10])}"
+            if removed
+            else "unchanged"
+        )
+        return f"**{key}**: {what} ({count} now)."
+    text = (
+        f"**{key}** changed from {shown(key, change.old)} to {shown(key, change.new)}. "
+        "Running auctions keep the terms they started with."
     )
+    return text if len(text) <= 1900 else text[:1899] + "…"
 
 
 class Settings(commands.Cog):

@@ -61,7 +61,7 @@ def test_invalid_toml(tmp_path: Path) -> None:
         ),
         (
             "[bidding]\nincrement_absolute = 0\n",
-            r"\[bidding\]\.increment_absolute must be at least 1",
+            r"\[bidding\]\.increment_absolute must be between 1 and",
         ),
         ('[bidding]\nanti_snipe_window = "soon"\n', r"\[bidding\]\.anti_snipe_window"),
         ('[handles]\nplatform = "myspace"\n', r"\[handles\]\.platform must be one of"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 
 from bot.auctions import closing
 from bot.auctions.common import auction_by_id, open_auction, require_open, when
@@ -55,12 +54,7 @@ def place_bid(
     bid_id = uow.auctions.apply_bid(
         auction, decision, bidder_id=bidder_id, amount=amount, maximum=cap, placed_at=now
     )
-    updated = replace(
-        auction,
-        standing=decision.standing,
-        ends_at=decision.ends_at,
-        extensions=decision.extensions,
-    )
+    updated = auction.after_bid(decision)
     price = decision.standing.price
     assert price is not None
     uow.record(BidAccepted(auction.id, bid_id, bidder_id, price, decision.effect))

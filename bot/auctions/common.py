@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.domain.access import Actor
 from bot.domain.auction import Auction, Status
@@ -75,6 +76,7 @@ def audit(
     detail: str,
     reason: str | None,
     now: datetime,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Record a moderator's or admin's action, and queue its copy for the audit channel."""
     uow.audit.record(AuditEntry(guild_id, auction_id, actor.user_id, action, detail, reason, now))
@@ -84,7 +86,7 @@ def audit(
         "handle": handle,
         "detail": detail,
         "reason": reason,
-    }
+    } | (extra or {})
     uow.queue(
         guild_id=guild_id,
         auction_id=auction_id,

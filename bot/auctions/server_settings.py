@@ -5,6 +5,7 @@ channel; a running auction keeps the terms and currency it started with."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,7 +24,6 @@ from bot.domain.settings import (
     RESERVED_HANDLES,
     SETTINGS_BY_KEY,
     ServerSettings,
-    apply_override,
     effective,
     format_ids,
     format_names,
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 ChannelKind = Literal["auction", "audit"]
 RoleList = Literal["moderators", "bidders"]
 MAX_RESERVED = 500
+MAX_ROLES = 50
 
 
 class SettingsBook:
@@ -175,7 +176,8 @@ class ServerSettingsAdmin:
                 f"`{quote(key)}` is not a setting you can type a value for; "
                 f"those are {', '.join(SETTINGS_BY_KEY)}."
             )
-        return await self._change(guild_id, actor, name, value.strip())
+        typed = value.strip()
+        return await self._change(guild_id, actor, name, lambda _: typed)
 
     async def reset(self, guild_id: int, actor: Actor, key: str) -> SettingChange:
         """Go back to the configured default."""
@@ -185,7 +187,7 @@ class ServerSettingsAdmin:
             raise InvalidInput(
                 f"`{quote(key)}` is not a setting; the settings are {', '.join(ALL_KEYS)}."
             )
-        return await self._change(guild_id, actor, name, None)
+        return await self._change(guild_id, actor, name, lambda _: None)
 
     async def set_channel(
         self, guild_id: int, actor: Actor, which: ChannelKind, channel_id: int | None
@@ -198,7 +200,8 @@ class ServerSettingsAdmin:
         ):
             raise InvalidInput("That channel is not in this server: pick one of this server's.")
         key = AUCTION_CHANNEL if which == "auction" else AUDIT_CHANNEL
-        return await self._change(guild_id, actor, key, str(channel_id or ""))
+        stored = str(channel_id or "")
+        return await self._change(guild_id, actor, key, lambda _: stored)
 
     async def change_roles(
         self, guild_id: int, actor: Actor, which: RoleList, role_id: int, *, add: bool
@@ -211,15 +214,19 @@ class ServerSettingsAdmin:
                 "@everyone can't be a moderator or bidder role: for everyone to bid, "
                 "leave the bidder roles empty."
             )
-        settings = await self._book.for_guild(guild_id)
-        access = settings.access
         key = MODERATOR_ROLES if which == "moderators" else BIDDER_ROLES
-        current = access.moderator_role_ids if which == "moderators" else access.bidder_role_ids
-        if add == (role_id in current):
-            state = "already" if add else "not"
-            raise InvalidInput(f"That role is {state} one of the {which[:-1]} roles.")
-        updated = current | {role_id} if add else current - {role_id}
-        return await self._change(guild_id, actor, key, format_ids(updated))
+
+        def updated(before: ServerSettings) -> str:
+            access = before.access
+            current = access.moderator_role_ids if which == "moderators" else access.bidder_role_ids
+            if add == (role_id in current):
+                state = "already" if add else "not"
+                raise InvalidInput(f"That role is {state} one of the {which[:-1]} roles.")
+            if add and len(current) >= MAX_ROLES:
+                raise InvalidInput(f"There can be at most {MAX_ROLES} {which[:-1]} roles.")
+            return format_ids(current | {role_id} if add else current - {role_id})
+
+        return await self._change(guild_id, actor, key, updated)
 
     async def change_reserved(
         self, guild_id: int, actor: Actor, handle: str, *, add: bool
@@ -229,35 +236,41 @@ class ServerSettingsAdmin:
         shown = quote(normalise(handle))
         if not key or len(key) > 64 or "\n" in key:
             raise InvalidInput("Write the handle like `@ogname` (at most 64 characters).")
-        settings = await self._book.for_guild(guild_id)
-        current = settings.handles.reserved
-        if add == (key in current):
-            state = "already" if add else "not"
-            raise InvalidInput(f"`@{shown}` is {state} on the reserved list.")
-        if add and len(current) >= MAX_RESERVED:
-            raise InvalidInput(f"The reserved list is full ({MAX_RESERVED} handles).")
-        updated = current | {key} if add else current - {key}
-        return await self._change(guild_id, actor, RESERVED_HANDLES, format_names(updated))
+
+        def updated(before: ServerSettings) -> str:
+            current = before.handles.reserved
+            if add == (key in current):
+                state = "already" if add else "not"
+                raise InvalidInput(f"`@{shown}` is {state} on the reserved list.")
+            if add and len(current) >= MAX_RESERVED:
+                raise InvalidInput(f"The reserved list is full ({MAX_RESERVED} handles).")
+            return format_names(current | {key} if add else current - {key})
+
+        return await self._change(guild_id, actor, RESERVED_HANDLES, updated)
 
     async def _change(
-        self, guild_id: int, actor: Actor, key: str, value: str | None
+        self,
+        guild_id: int,
+        actor: Actor,
+        key: str,
+        new_value: Callable[[ServerSettings], str | None],
     ) -> SettingChange:
-        before = await self._book.for_guild(guild_id)
+        """Store ``new_value(current settings)`` for ``key``, all in one transaction: two
+        admins changing a list at once both land, and the check sees what is stored."""
         defaults = self._book.defaults_for(guild_id)
-        overrides = await self._book.overrides(guild_id)
-        if value is None:
-            overrides.pop(key, None)
-        else:
-            overrides[key] = value
-        # Check the value and the whole result, as the file's values are checked.
-        if value is not None:
-            apply_override(before, key, value).check()
-        after = effective(defaults, overrides)
-        after.check()
-        old, new = stored_value(before, key), stored_value(after, key)
 
-        def transaction(uow: UnitOfWork) -> None:
+        def transaction(uow: UnitOfWork) -> SettingChange:
             now = self._clock.now()
+            overrides = uow.settings.overrides(guild_id)
+            before = effective(defaults, overrides)
+            value = new_value(before)
+            if value is None:
+                overrides.pop(key, None)
+            else:
+                overrides[key] = value
+            # Checked as the file's values are: the value, and the whole it makes.
+            after = effective(defaults, overrides, strict=True)
+            old, new = stored_value(before, key), stored_value(after, key)
             uow.settings.set(guild_id, key, value, by=actor.user_id, at=now)
             audit(
                 uow,
@@ -270,12 +283,19 @@ class ServerSettingsAdmin:
                 + (" (default)" if value is None else ""),
                 reason=None,
                 now=now,
+                # Changing the audit channel is told to the one it replaces as well.
+                extra={"previous_audit_channel_id": before.audit_channel_id}
+                if key == AUDIT_CHANNEL
+                else None,
             )
             uow.record(SettingsChanged(guild_id, key))
+            return SettingChange(key, old, new)
 
-        await self._store.write(transaction)
-        log.info("guild %s: %s set by %s: %r -> %r", guild_id, key, actor.user_id, old, new)
-        return SettingChange(key, old, new)
+        change = await self._store.write(transaction)
+        log.info(
+            "guild %s: %s set by %s: %r -> %r", guild_id, key, actor.user_id, change.old, change.new
+        )
+        return change
 
 
 def _short(value: str) -> str:

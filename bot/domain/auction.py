@@ -97,6 +97,29 @@ class Auction:
     def is_open(self) -> bool:
         return self.status is Status.OPEN
 
+    def after_bid(self, decision: BidDecision) -> Auction:
+        """The auction as an accepted bid leaves it. Built directly rather than with
+        ``dataclasses.replace``: this runs once per bid, inside the write transaction."""
+        return Auction(
+            id=self.id,
+            guild_id=self.guild_id,
+            handle=self.handle,
+            platform=self.platform,
+            terms=self.terms,
+            standing=decision.standing,
+            status=self.status,
+            opened_by=self.opened_by,
+            opened_at=self.opened_at,
+            ends_at=decision.ends_at,
+            extensions=decision.extensions,
+            channel_id=self.channel_id,
+            message_id=self.message_id,
+            closed_at=self.closed_at,
+            outcome=self.outcome,
+            currency=self.currency,
+            post_lost=self.post_lost,
+        )
+
     def accepts_bids_at(self, now: datetime) -> bool:
         return self.is_open and now < self.ends_at
 

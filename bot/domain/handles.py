@@ -20,6 +20,7 @@ PLATFORM_NAMES: dict[str, str] = {
 # Names Discord reads as a mention of the whole server wherever they appear after an @:
 # never auctioned, whatever the reserved list says.
 NEVER_AUCTIONED = frozenset({"everyone", "here"})
+_CLASS_BODY = re.compile(r"[!-Z^-~]{1,64}")  # printable ASCII but [ \\ ] (and no spaces)
 # Longer than any platform allows; keeps a pasted essay out of error messages and the database.
 _HARD_MAX_LENGTH = 64
 
@@ -59,6 +60,14 @@ class GenericRules:
             raise InvalidInput(
                 f"Generic handle lengths must satisfy 1 <= min_length <= max_length <= "
                 f"{_HARD_MAX_LENGTH}."
+            )
+        # Only the inside of one character class: '[', ']' or '\\' could close it or escape
+        # out of it and make the pattern a different, possibly catastrophically slow, regular
+        # expression (server admins set this with /settings).
+        if not _CLASS_BODY.fullmatch(self.characters):
+            raise InvalidInput(
+                f"`{quote(self.characters)}` is not allowed: list the characters and ranges "
+                "like a-z, at most 64, without spaces, [ ] or \\ (e.g. A-Za-z0-9_.)."
             )
         try:
             re.compile(f"[{self.characters}]")

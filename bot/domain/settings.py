@@ -8,6 +8,7 @@ way its reader knows it: ``[bidding].increment_percent`` or ``bidding.increment_
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -20,6 +21,8 @@ from bot.domain.handles import PLATFORMS, GenericRules, HandlePolicy, Platform
 from bot.domain.money import DEFAULT_MAX_AMOUNT, MAX_INCREMENT_PERCENT, Currency, IncrementRule
 
 MAX_SETTING_DURATION = timedelta(days=365)
+MAX_EXTENSIONS = 10_000
+_INTEGER = re.compile(r"-?[0-9]{1,20}")
 MAX_CURRENCY_AMOUNT = 2**62
 MAX_CURRENCY_NAME = 32
 
@@ -64,7 +67,7 @@ class ServerSettings:
 def whole_number(value: object, where: str, *, low: int = 0, high: int | None = None) -> int:
     if isinstance(value, str):
         compact = value.strip().replace(",", "").replace("_", "")
-        if compact.lstrip("-").isdigit() and len(compact) <= 20:
+        if _INTEGER.fullmatch(compact):
             value = int(compact)
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"{where} must be a whole number, not {value!r}.")
@@ -103,7 +106,9 @@ def platform(value: object, where: str) -> Platform:
 
 def increment(absolute: object, percent: object, where: Callable[[str], str]) -> IncrementRule:
     return IncrementRule(
-        absolute=whole_number(absolute, where("increment_absolute"), low=1),
+        absolute=whole_number(
+            absolute, where("increment_absolute"), low=1, high=MAX_CURRENCY_AMOUNT
+        ),
         percent=whole_number(percent, where("increment_percent"), high=MAX_INCREMENT_PERCENT),
     )
 
@@ -247,7 +252,10 @@ SETTINGS: tuple[Setting, ...] = (
         "bidding.max_extensions",
         "anti-sniping extensions per auction (0 = unlimited)",
         lambda s, v: _rules(
-            s, max_extensions=whole_number(v, _where("bidding.max_extensions"), low=0)
+            s,
+            max_extensions=whole_number(
+                v, _where("bidding.max_extensions"), low=0, high=MAX_EXTENSIONS
+            ),
         ),
         lambda s: (
             str(s.rules.max_extensions) + (" (unlimited)" if not s.rules.max_extensions else "")
@@ -308,9 +316,55 @@ def apply_override(settings: ServerSettings, key: str, value: str) -> ServerSett
     raise InvalidInput(f"`{key}` is not a setting; the settings are {', '.join(ALL_KEYS)}.")
 
 
-def effective(defaults: ServerSettings, overrides: Mapping[str, str]) -> ServerSettings:
-    """The defaults with every override applied, in a fixed order (an override that no longer
-    fits, say after the defaults changed, is skipped rather than lock the server out)."""
+GENERIC_KEYS = (
+    "handles.generic.min_length",
+    "handles.generic.max_length",
+    "handles.generic.characters",
+)
+
+
+def effective(
+    defaults: ServerSettings, overrides: Mapping[str, str], *, strict: bool = False
+) -> ServerSettings:
+    """The defaults with every override applied, then the combination checked once (so
+    ``max_duration 60d`` then ``min_duration 40d`` holds, whatever the order they were set).
+
+    ``strict``: a bad override or combination raises ``InvalidInput`` (for a change being
+    made). Otherwise (reading what is stored) an override that no longer fits, say after the
+    defaults changed, is skipped rather than lock the server out."""
+    settings = defaults
+    for key in ALL_KEYS:
+        if key in overrides and key not in GENERIC_KEYS:
+            try:
+                settings = apply_override(settings, key, overrides[key])
+            except InvalidInput:
+                if strict:
+                    raise
+    # The three generic-handle keys are one rule: build it once from all of them.
+    if any(key in overrides for key in GENERIC_KEYS):
+        base = settings.handles.generic
+        try:
+            rules = generic_rules(
+                overrides.get(GENERIC_KEYS[0], base.min_length),
+                overrides.get(GENERIC_KEYS[1], base.max_length),
+                overrides.get(GENERIC_KEYS[2], base.characters),
+                lambda k: _where(f"handles.generic.{k}"),
+            )
+            settings = replace(settings, handles=replace(settings.handles, generic=rules))
+        except InvalidInput:
+            if strict:
+                raise
+    try:
+        settings.check()
+    except InvalidInput:
+        if strict:
+            raise
+        return _one_at_a_time(defaults, overrides)
+    return settings
+
+
+def _one_at_a_time(defaults: ServerSettings, overrides: Mapping[str, str]) -> ServerSettings:
+    """Stored overrides that contradict each other: keep each only if it fits those before."""
     settings = defaults
     for key in ALL_KEYS:
         if key in overrides:

@@ -95,8 +95,12 @@ class PostEditor:
         """Act on a failed refresh; True if it is to be tried again."""
         failure = classify(exc)
         if failure is Failure.GONE:
-            await self._house.record_post_lost(auction_id, "its channel was deleted")
-            return False
+            try:
+                await self._house.record_post_lost(auction_id, "its channel was deleted")
+                return False
+            except Exception:  # e.g. the database is busy: try the whole refresh again
+                log.exception("could not mark the post of auction %s lost", auction_id)
+                failure = Failure.RETRY
         if failure is not Failure.RETRY:
             log.warning(
                 "post of auction %s can't be updated (%s); not retrying", auction_id, describe(exc)

@@ -21,7 +21,6 @@ from bot.domain.messages import OutboxMessage
 from bot.interface import rendering
 from bot.interface.components import post_buttons
 from bot.interface.failures import as_delivery_failure
-from bot.interface.post_editor import PostEditor
 from bot.memory import BotMemory
 
 log = logging.getLogger(__name__)
@@ -30,13 +29,10 @@ NONCE_PREFIX_KEY = "nonce-prefix"
 
 
 class DiscordSender:
-    def __init__(
-        self, bot: discord.Client, house: AuctionHouse, memory: BotMemory, posts: PostEditor
-    ) -> None:
+    def __init__(self, bot: discord.Client, house: AuctionHouse, memory: BotMemory) -> None:
         self._bot = bot
         self._house = house
         self._memory = memory
-        self._posts = posts
         self._nonce_prefix = ""
 
     async def start(self) -> None:
@@ -88,8 +84,6 @@ class DiscordSender:
             raise
         await self._house.record_post(view.id, posted.channel.id, posted.id)
         log.info("auction %s posted in channel %s", view.id, posted.channel.id)
-        # Bids that came in while the post was on its way are shown by the next edit.
-        self._posts.changed(view.id)
 
     async def dm_outbid(self, message: OutboxMessage) -> None:
         user_id = int(message.payload["user_id"])
@@ -139,7 +133,6 @@ class DiscordSender:
             )
         )
         log.info("auction %s: result announced (%s)", view.id, view.outcome)
-        self._posts.changed(view.id)
 
     async def announce_cancellation(self, message: OutboxMessage) -> None:
         view = await self._auction(message)
@@ -152,10 +145,18 @@ class DiscordSender:
             )
         )
         log.info("auction %s: cancellation announced", view.id)
-        self._posts.changed(view.id)
 
     async def copy_to_audit(self, message: OutboxMessage) -> None:
-        await self._to_audit_channel(message, rendering.audit_line(message.payload))
+        text = rendering.audit_line(message.payload)
+        await self._to_audit_channel(message, text)
+        # A change of the audit channel itself is also told where copies went until now.
+        previous = message.payload.get("previous_audit_channel_id")
+        if previous:
+            settings = await self._house.settings_for(message.guild_id)
+            if int(previous) != settings.audit_channel_id:
+                await self._call(
+                    self._channel(int(previous)).send(text, nonce=self._nonce(message) + "p")
+                )
 
     async def send_house_notice(self, message: OutboxMessage) -> None:
         await self._to_audit_channel(message, rendering.house_notice(message.payload))

@@ -9,7 +9,14 @@ import discord
 
 from bot.bootstrap import Core
 from bot.delivery.dispatcher import DeliverySettings, OutboxDispatcher
-from bot.domain.events import AuctionClosed, AuctionExtended, BidAccepted, BidsVoided, MessageQueued
+from bot.domain.events import (
+    AuctionClosed,
+    AuctionExtended,
+    BidAccepted,
+    BidsVoided,
+    MessageQueued,
+    PostPublished,
+)
 from bot.interface.post_editor import PostEditor
 from bot.interface.sender import DiscordSender
 
@@ -33,7 +40,7 @@ def build_delivery(
     bot: discord.Client, core: Core, *, settings: DeliverySettings, post_edit_interval: float
 ) -> Delivery:
     posts = PostEditor(bot, core.house, post_edit_interval)
-    sender = DiscordSender(bot, core.house, core.memory, posts)
+    sender = DiscordSender(bot, core.house, core.memory)
     dispatcher = OutboxDispatcher(core.store, sender, clock=core.clock, settings=settings)
     bus = core.bus
     bus.subscribe(MessageQueued, dispatcher.wake)
@@ -42,4 +49,6 @@ def build_delivery(
     bus.subscribe(AuctionExtended, lambda e: posts.changed(e.auction_id))
     bus.subscribe(BidsVoided, lambda e: posts.changed(e.auction_id))
     bus.subscribe(AuctionClosed, lambda e: posts.changed(e.auction_id))
+    # Bids that came in while the post was on its way are shown by the next edit.
+    bus.subscribe(PostPublished, lambda e: posts.changed(e.auction_id))
     return Delivery(posts=posts, sender=sender, dispatcher=dispatcher)

@@ -132,3 +132,17 @@ def test_everyone_and_here_are_never_auctioned(platform: str, name: str) -> None
     )
     with pytest.raises(InvalidHandle, match="mention of everyone"):
         policy.parse(name)
+
+
+@pytest.mark.parametrize("characters", ["a]|(a+)+$|[a", "a-z\\d", "[a-z]", "a" * 65, "", "a b"])
+def test_generic_characters_cannot_leave_the_character_class(characters: str) -> None:
+    # Server admins set this with /settings: it must never become an arbitrary regex.
+    with pytest.raises(InvalidInput, match="not allowed"):
+        GenericRules(characters=characters)
+
+
+def test_generic_characters_may_include_symbols_as_literals() -> None:
+    policy = HandlePolicy(platform="generic", generic=GenericRules(characters="a-z|()+*"))
+    assert policy.parse("a|b").key == "a|b"
+    with pytest.raises(InvalidHandle):
+        policy.parse("A")

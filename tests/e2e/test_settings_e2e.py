@@ -554,7 +554,7 @@ async def test_a_moderator_role_lets_its_members_run_auctions_and_foreign_ids_ar
         "role",
         guild_id=GUILD2_ID,
     )
-    assert f"**roles.moderators** changed from none to <@&{HELPER2_ROLE_ID}>" in changed, changed
+    assert f"**roles.moderators**: added <@&{HELPER2_ROLE_ID}> (1 now)." in changed, changed
 
     started = await start(emulator, HELPER2_ID, "@helperdeal", guild_id=GUILD2_ID)
     assert "Auction for @helperdeal started" in started, started

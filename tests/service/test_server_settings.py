@@ -3,6 +3,7 @@ admins only, audited, and never reaching back into auctions already running."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -144,7 +145,12 @@ def toml_error(raw: dict[str, object]) -> str:
         ("bidding.increment_percent", "5000", 5000, "must be between 0 and 1,000"),
         ("currency.name", "x" * 40, "x" * 40, "1-32 characters"),
         ("currency.max_amount", "0", 0, "must be between 1 and"),
-        ("bidding.increment_absolute", "0", 0, "must be at least 1, not 0"),
+        (
+            "bidding.increment_absolute",
+            "0",
+            0,
+            "must be between 1 and 4,611,686,018,427,387,904, not 0",
+        ),
         ("bidding.anti_snipe_window", "400d", "400d", "must be at most 365d"),
         ("auctions.min_duration", "soon", "soon", "`auctions.min_duration`: "),
     ],
@@ -470,3 +476,45 @@ async def test_the_configured_channels_and_roles_apply_only_to_their_own_server(
     assert lines["channels.audit"].is_default
     other_lines = {line.key: line for line in await service.show_settings(OTHER_GUILD, OTHER_MOD)}
     assert other_lines["channels.audit"].value == ""
+
+
+async def test_settings_that_only_fit_together_can_be_set_in_either_order(
+    service: AuctionHouse,
+) -> None:
+    # The longest first, then a shortest above the old longest: both must take effect.
+    await service.set_setting(GUILD, MOD, "auctions.max_duration", "60d")
+    change = await service.set_setting(GUILD, MOD, "auctions.min_duration", "40d")
+    assert (change.old, change.new) == ("1s", "40d")
+    rules = (await service.settings_for(GUILD)).rules
+    assert (rules.min_duration, rules.max_duration) == (timedelta(days=40), timedelta(days=60))
+    await service.set_setting(GUILD, MOD, "handles.generic.max_length", "60")
+    change = await service.set_setting(GUILD, MOD, "handles.generic.min_length", "40")
+    assert change.new == "40"
+    generic = (await service.settings_for(GUILD)).handles.generic
+    assert (generic.min_length, generic.max_length) == (40, 60)
+
+
+@pytest.mark.parametrize("value", ["²", "--5", "5-", "1e3", "99999999999999999999999"])
+async def test_numbers_that_are_not_plain_digits_are_refused(
+    service: AuctionHouse, value: str
+) -> None:
+    with pytest.raises(InvalidInput, match="must be"):
+        await service.set_setting(GUILD, MOD, "bidding.max_extensions", value)
+    with pytest.raises(InvalidInput, match="must be"):
+        await service.set_setting(GUILD, MOD, "bidding.increment_absolute", value)
+
+
+async def test_increment_and_extensions_have_an_upper_bound(service: AuctionHouse) -> None:
+    with pytest.raises(InvalidInput, match="between 1 and"):
+        await service.set_setting(GUILD, MOD, "bidding.increment_absolute", "9" * 20)
+    with pytest.raises(InvalidInput, match="between 0 and 10,000"):
+        await service.set_setting(GUILD, MOD, "bidding.max_extensions", "10001")
+
+
+async def test_two_admins_adding_roles_at_once_both_land(service: AuctionHouse) -> None:
+    await asyncio.gather(
+        service.change_roles(GUILD, MOD, "moderators", 501, add=True),
+        service.change_roles(GUILD, MOD, "moderators", 502, add=True),
+    )
+    roles = (await service.settings_for(GUILD)).access.moderator_role_ids
+    assert {501, 502} <= roles

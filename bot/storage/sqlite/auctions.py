@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,19 @@ _COLUMNS = """
 MAX_ROW_ID = 2**63 - 1
 
 
+# Every bid reads its auction: the few distinct value objects a row holds are made once.
+@functools.lru_cache(maxsize=256)
+def _increment(absolute: int, percent: int) -> IncrementRule:
+    return IncrementRule(absolute=absolute, percent=percent)
+
+
+@functools.lru_cache(maxsize=256)
+def _currency(name: str | None, max_amount: int | None) -> Currency:
+    if name is None or max_amount is None:
+        return Currency()
+    return Currency(name=name, max_amount=max_amount)
+
+
 def _auction(row: Any) -> Auction:  # a row of _COLUMNS
     (
         id_, guild_id, key, display, platform, status, outcome, starting_bid,
@@ -39,7 +53,7 @@ def _auction(row: Any) -> Auction:  # a row of _COLUMNS
         platform=platform,
         terms=Terms(
             starting_bid=starting_bid,
-            increment=IncrementRule(absolute=inc_abs, percent=inc_pct),
+            increment=_increment(inc_abs, inc_pct),
             reserve=reserve,
             buy_now=buy_now,
             anti_snipe_window=timedelta(microseconds=window),
@@ -61,9 +75,7 @@ def _auction(row: Any) -> Auction:  # a row of _COLUMNS
         closed_at=opt_from_us(closed_at),
         channel_id=channel_id,
         message_id=message_id,
-        currency=Currency(name=currency_name, max_amount=currency_max)
-        if currency_name is not None
-        else Currency(),
+        currency=_currency(currency_name, currency_max),
         post_lost=post_lost_at is not None,
     )
 
