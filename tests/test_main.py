@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -126,3 +127,43 @@ def test_a_second_bot_on_the_same_database_refuses_to_start(tmp_path: Path) -> N
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT x FROM kept").fetchall() == [(42,)]
     conn.close()
+
+
+def test_help_names_the_token_variable_and_the_config_file(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "--help")
+    assert result.returncode == 0, result
+    assert "DISCORD_TOKEN" in result.stdout
+    assert "config.toml" in result.stdout
+    assert "config.example.toml" in result.stdout
+
+
+def test_discord_out_of_reach_says_what_to_check_and_is_not_a_clean_stop(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    (tmp_path / "config.toml").write_text(VALID, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.run_bot", "--config", "config.toml"],
+        cwd=tmp_path,
+        env={
+            **env,
+            "PYTHONPATH": str(ROOT),
+            "DISCORD_TOKEN": "t",
+            "DISCORD_EMULATOR_URL": f"http://127.0.0.1:{closed_port}",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output
+    assert "stopped cleanly" not in output, output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: cannot reach Discord"), last
+    for hint in ("network", "DNS", "proxy"):
+        assert hint in last, last

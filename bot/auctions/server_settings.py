@@ -51,7 +51,9 @@ class SettingsBook:
         self.defaults = defaults
         self._directory: GuildDirectory = directory or TrustingDirectory()
         self._cache: dict[int, ServerSettings] = {}
+        # Bumped on every forget: a read that started before it must not be cached after it.
         self._generation: dict[int, int] = {}
+        self._epoch = 0
 
     @property
     def directory(self) -> GuildDirectory:
@@ -65,8 +67,7 @@ class SettingsBook:
     def forget(self, guild_id: int | None = None) -> None:
         if guild_id is None:
             self._cache.clear()
-            for known in self._generation:
-                self._generation[known] += 1
+            self._epoch += 1
             return
         self._cache.pop(guild_id, None)
         self._generation[guild_id] = self._generation.get(guild_id, 0) + 1
@@ -106,10 +107,10 @@ class SettingsBook:
         cached = self._cache.get(guild_id)
         if cached is not None:
             return cached
-        generation = self._generation.get(guild_id, 0)
+        seen = (self._epoch, self._generation.get(guild_id, 0))
         settings = effective(self.defaults_for(guild_id), await self.overrides(guild_id))
         # A change committed while this read was under way must not be cached over.
-        if self._generation.get(guild_id, 0) == generation:
+        if (self._epoch, self._generation.get(guild_id, 0)) == seen:
             self._cache[guild_id] = settings
         return settings
 
