@@ -163,7 +163,12 @@ class BotProcess:
             code = await asyncio.wait_for(self.process.wait(), 30)
         except TimeoutError:
             self.process.kill()
-            code = await self.process.wait()
+            await self.process.wait()
+            self.process = None
+            # Said outright: a bare -9 would look like a kill from outside the test.
+            raise AssertionError(
+                f"the bot did not stop within 30 s of SIGTERM; its log:\n{self.log()}"
+            ) from None
         self.process = None
         return code
 
