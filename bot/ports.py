@@ -9,7 +9,7 @@ case never awaits between reading a row and writing it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -214,9 +214,6 @@ class TrustingDirectory:
 
     def role_in_guild(self, role_id: int, guild_id: int) -> bool:
         return True
-
-
-Overrides = Mapping[str, str]
 
 
 class Sender(Protocol):

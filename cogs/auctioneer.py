@@ -80,10 +80,10 @@ class Auctioneer(commands.Cog):
 
         async def work() -> Reply:
             actor = actor_of(interaction)
-            target = channel or await self._default_channel(interaction)
+            settings = await self.house.settings_for(guild_id_of(interaction))
+            target = channel or _default_channel(interaction, settings.auction_channel_id)
             channel_id = target.id if target is not None else interaction.channel_id
             # Who may start comes first, so a member is not told about channel permissions.
-            settings = await self.house.settings_for(guild_id_of(interaction))
             settings.access.require_moderator(actor)
             if isinstance(target, discord.abc.GuildChannel):
                 _check_can_post(target)
@@ -242,19 +242,18 @@ class Auctioneer(commands.Cog):
 
         await answer(interaction, work())
 
-    async def _default_channel(
-        self, interaction: discord.Interaction[Any]
-    ) -> discord.abc.GuildChannel | None:
-        """The server's auction channel (its settings keep only its own channels), else the
-        channel the command was used in."""
-        settings = await self.house.settings_for(guild_id_of(interaction))
-        configured = settings.auction_channel_id
-        guild = interaction.guild
-        found = guild.get_channel(configured) if guild is not None and configured else None
-        if found is not None:
-            return found
-        here = interaction.channel
-        return here if isinstance(here, discord.abc.GuildChannel) else None
+
+def _default_channel(
+    interaction: discord.Interaction[Any], configured: int | None
+) -> discord.abc.GuildChannel | None:
+    """The server's auction channel (its settings keep only its own channels), else the
+    channel the command was used in."""
+    guild = interaction.guild
+    found = guild.get_channel(configured) if guild is not None and configured else None
+    if found is not None:
+        return found
+    here = interaction.channel
+    return here if isinstance(here, discord.abc.GuildChannel) else None
 
 
 async def setup(bot: AuctionBot) -> None:

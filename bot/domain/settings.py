@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from bot.domain.access import AccessPolicy
 from bot.domain.durations import format_duration, parse_duration
 from bot.domain.errors import AuctionError, InvalidInput
 from bot.domain.handles import PLATFORMS, GenericRules, HandlePolicy, Platform
-from bot.domain.money import DEFAULT_MAX_AMOUNT, MAX_INCREMENT_PERCENT, Currency, IncrementRule
+from bot.domain.money import MAX_INCREMENT_PERCENT, Currency, IncrementRule
 
 MAX_SETTING_DURATION = timedelta(days=365)
 MAX_EXTENSIONS = 10_000
@@ -137,10 +137,6 @@ class Setting:
     describe: str
     apply: Callable[[ServerSettings, str], ServerSettings]
     show: Callable[[ServerSettings], str]
-    group: str = field(default="")
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "group", self.key.split(".")[0])
 
 
 def _where(key: str) -> str:
@@ -375,11 +371,3 @@ def _one_at_a_time(defaults: ServerSettings, overrides: Mapping[str, str]) -> Se
                 continue
             settings = candidate
     return settings
-
-
-__all__ = [
-    "DEFAULT_MAX_AMOUNT",
-    "HouseRules",
-    "ServerSettings",
-    "Setting",
-]
