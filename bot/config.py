@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.delivery.dispatcher import MIN_GIVE_UP_AFTER, DeliverySettings
+from bot.delivery.dispatcher import MIN_GIVE_UP_AFTER, MIN_KEEP_DELIVERED, DeliverySettings
 from bot.domain.access import AccessPolicy
 from bot.domain.errors import AuctionError
 from bot.domain.handles import HandlePolicy
@@ -78,7 +78,7 @@ KNOWN_KEYS: dict[str, set[str]] = {
     },
     "auctions": {"min_duration", "max_duration"},
     "permissions": {"moderator_role_ids", "bidder_role_ids"},
-    "outbox": {"retry_base", "retry_max", "give_up_after", "max_attempts"},
+    "outbox": {"retry_base", "retry_max", "give_up_after", "keep_delivered", "max_attempts"},
 }  # fmt: skip
 
 
@@ -222,6 +222,12 @@ def _delivery(outbox: _Section) -> tuple[DeliverySettings, tuple[str, ...]]:
         raise ConfigError(
             "[outbox].give_up_after must be at least 24h: an outage of Discord may last a day."
         )
+    keep_delivered = outbox.duration("keep_delivered", timedelta(days=30))
+    if keep_delivered < MIN_KEEP_DELIVERED:
+        raise ConfigError(
+            "[outbox].keep_delivered must be at least 24h: the delivered history is what an "
+            'operator reads to answer "did my DM go out?".'
+        )
     notes: tuple[str, ...] = ()
     if "max_attempts" in outbox.data:
         notes = (
@@ -232,6 +238,7 @@ def _delivery(outbox: _Section) -> tuple[DeliverySettings, tuple[str, ...]]:
         retry_base=outbox.duration("retry_base", timedelta(seconds=2)),
         retry_max=outbox.duration("retry_max", timedelta(minutes=10)),
         give_up_after=give_up_after,
+        keep_delivered=keep_delivered,
     )
     return settings, notes
 

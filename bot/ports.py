@@ -141,6 +141,13 @@ class OutboxRepository(Protocol):
 
     def counts(self) -> OutboxCounts: ...
 
+    def prune(self, before: datetime, *, from_id: int | None, chunk: int) -> tuple[int, int | None]:
+        """Delete delivered and failed messages finished before ``before`` among at most
+        ``chunk`` ids from ``from_id`` (the oldest, if None); pending ones are never touched.
+        Returns how many were deleted and where the next chunk starts (None: nothing older
+        is left to look at)."""
+        ...
+
 
 class MemberPreferences(Protocol):
     def set_outbid_dms(self, guild_id: int, user_id: int, enabled: bool) -> None: ...

@@ -70,6 +70,7 @@ def test_invalid_toml(tmp_path: Path) -> None:
         ('[discord]\nguild_ids = ["x"]\n', r"\[discord\]\.guild_ids must be a list of Discord ids"),
         ("[currency]\nmax_amount = 0\n", r"\[currency\]\.max_amount must be between"),
         ('[handles.generic]\ncharacters = "z-a"\n', r"\[handles.generic\]"),
+        ('[outbox]\nkeep_delivered = "1h"\n', r"\[outbox\]\.keep_delivered must be at least 24h"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -102,7 +103,9 @@ def test_values_are_parsed(tmp_path: Path) -> None:
             "generic": {"min_length": 2, "max_length": 5, "characters": "a-z"},
         },
     }
+    raw["outbox"] = {"keep_delivered": "90d"}
     config = parse_config(raw, base_dir=tmp_path, environ={})
+    assert config.outbox.keep_delivered == timedelta(days=90)
     assert config.discord.guild_ids == (5,)
     assert config.discord.post_edit_interval == timedelta(seconds=10)
     assert config.server.audit_channel_id == 9

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # The dispatcher also looks on its own this often, in case a wake-up was missed.
 POLL_INTERVAL = 30.0
 MIN_GIVE_UP_AFTER = timedelta(hours=24)
+MIN_KEEP_DELIVERED = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class DeliverySettings:
     retry_base: timedelta = timedelta(seconds=2)
     retry_max: timedelta = timedelta(minutes=10)
     give_up_after: timedelta = timedelta(days=7)
+    # Delivered and failed messages are deleted once this old (``HistoryPruner``).
+    keep_delivered: timedelta = timedelta(days=30)
 
 
 def _routes(sender: Sender) -> dict[MessageKind, Callable[[OutboxMessage], Awaitable[None]]]:

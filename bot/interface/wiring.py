@@ -9,6 +9,7 @@ import discord
 
 from bot.bootstrap import Core
 from bot.delivery.dispatcher import DeliverySettings, OutboxDispatcher
+from bot.delivery.pruning import HistoryPruner
 from bot.domain.events import (
     AuctionClosed,
     AuctionExtended,
@@ -26,12 +27,15 @@ class Delivery:
     posts: PostEditor
     sender: DiscordSender
     dispatcher: OutboxDispatcher
+    pruner: HistoryPruner
 
     async def start(self) -> None:
         await self.sender.start()
         self.dispatcher.start()
+        self.pruner.start()
 
     async def stop(self) -> None:
+        await self.pruner.stop()
         await self.dispatcher.stop()
         await self.posts.stop()
 
@@ -51,4 +55,5 @@ def build_delivery(
     bus.subscribe(AuctionClosed, lambda e: posts.changed(e.auction_id))
     # Bids that came in while the post was on its way are shown by the next edit.
     bus.subscribe(PostPublished, lambda e: posts.changed(e.auction_id))
-    return Delivery(posts=posts, sender=sender, dispatcher=dispatcher)
+    pruner = HistoryPruner(core.store, core.clock, settings.keep_delivered)
+    return Delivery(posts=posts, sender=sender, dispatcher=dispatcher, pruner=pruner)
