@@ -134,6 +134,9 @@ class _NoReminders:
     def forget(self, auction_id: int) -> None:
         pass
 
+    def repeat(self, name: str, every: object, job: object) -> None:
+        pass
+
 
 # -- the service ---------------------------------------------------------------------------
 

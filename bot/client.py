@@ -85,7 +85,7 @@ class AuctionBot(commands.Bot):
         # Auctions first: a failing command sync must not keep overdue auctions open.
         overdue = await self.house.resume()
         log.info("auctions resumed (%d closed on start-up as overdue)", overdue)
-        await self.delivery.posts.refresh_open_posts()
+        await self.delivery.posts.refresh_posts_behind()
         await self.sync_commands(force=self.sync_mode == "force")
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:

@@ -10,7 +10,7 @@ case never awaits between reading a row and writing it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from bot.domain.auction import Auction, BidDecision, Outcome, Standing, Status, Terms
@@ -76,6 +76,18 @@ class AuctionRepository(Protocol):
         ...
 
     def set_post(self, auction_id: int, channel_id: int, message_id: int) -> None: ...
+
+    def mark_post_current(self, auction_id: int, revision: int) -> None:
+        """The post now shows the auction at ``revision`` (or later)."""
+        ...
+
+    def posts_behind(self) -> list[int]:
+        """Auctions whose post shows an older revision than theirs (an edit was missed)."""
+        ...
+
+    def ending_by(self, until: datetime | None) -> list[tuple[int, datetime]]:
+        """Ids and end times of open auctions ending by ``until`` (all if None), soonest first."""
+        ...
 
     def mark_post_lost(self, auction_id: int, at: datetime) -> bool:
         """Record that the post cannot be shown any more; False if it already was."""
@@ -195,13 +207,17 @@ class Repositories(Protocol):
 
 
 class CloseTimer(Protocol):
-    """What closing needs from a scheduler: a reminder at an auction's end."""
+    """What closing needs from a scheduler: a reminder at an auction's end, and a sweep."""
 
     def remind_close(
         self, auction_id: int, at: datetime, job: Callable[[int], Awaitable[object]]
     ) -> None: ...
 
     def forget(self, auction_id: int) -> None: ...
+
+    def repeat(self, name: str, every: timedelta, job: Callable[[], Awaitable[object]]) -> None:
+        """Run ``job`` every ``every`` (replacing an earlier ``repeat`` of the same name)."""
+        ...
 
 
 class GuildDirectory(Protocol):

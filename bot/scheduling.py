@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -59,6 +59,18 @@ class CloseScheduler:
             misfire_grace_time=None,
             coalesce=True,
             max_instances=1,
+        )
+
+    def repeat(self, name: str, every: timedelta, job: Callable[[], Awaitable[object]]) -> None:
+        self._running.add_job(
+            job,
+            trigger="interval",
+            seconds=every.total_seconds(),
+            id=name,
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,  # a slow sweep is not run twice at once
         )
 
     def forget(self, auction_id: int) -> None:

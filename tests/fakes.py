@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain.messages import OutboxMessage
 
@@ -15,12 +15,16 @@ class RecordingTimer:
 
     def __init__(self) -> None:
         self.jobs: dict[int, tuple[datetime, CloseJob]] = {}
+        self.repeating: dict[str, tuple[timedelta, Callable[[], Awaitable[object]]]] = {}
 
     def remind_close(self, auction_id: int, at: datetime, job: CloseJob) -> None:
         self.jobs[auction_id] = (at, job)
 
     def forget(self, auction_id: int) -> None:
         self.jobs.pop(auction_id, None)
+
+    def repeat(self, name: str, every: timedelta, job: Callable[[], Awaitable[object]]) -> None:
+        self.repeating[name] = (every, job)
 
     def at(self, auction_id: int) -> datetime | None:
         entry = self.jobs.get(auction_id)

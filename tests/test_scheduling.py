@@ -57,3 +57,30 @@ async def test_a_job_whose_time_has_passed_still_runs() -> None:
 def test_using_the_scheduler_before_start_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="start"):
         CloseScheduler().forget(1)
+
+
+async def test_a_repeated_job_runs_again_and_is_replaced_by_name() -> None:
+    scheduler = CloseScheduler()
+    scheduler.start()
+    runs: list[str] = []
+    twice = asyncio.Event()
+
+    async def job(name: str) -> None:
+        runs.append(name)
+        if runs.count("second") >= 2:
+            twice.set()
+
+    async def first() -> None:
+        await job("first")
+
+    async def second() -> None:
+        await job("second")
+
+    try:
+        scheduler.repeat("sweep", timedelta(hours=1), first)
+        scheduler.repeat("sweep", timedelta(milliseconds=50), second)  # replaces the first
+        async with asyncio.timeout(30):
+            await twice.wait()
+        assert "first" not in runs
+    finally:
+        scheduler.shutdown()

@@ -133,9 +133,6 @@ class AuctionHouse:
     async def list_open(self, guild_id: int, viewer_id: int | None = None) -> list[PublicAuction]:
         return await self.queries.list_open(guild_id, viewer_id)
 
-    async def open_auction_ids(self) -> list[int]:
-        return await self.queries.open_auction_ids()
-
     async def bid_history(
         self,
         guild_id: int,
@@ -152,6 +149,12 @@ class AuctionHouse:
 
     async def record_post_lost(self, auction_id: int, why: str) -> bool:
         return await self.posts.record_post_lost(auction_id, why)
+
+    async def record_post_current(self, auction_id: int, revision: int) -> None:
+        return await self.posts.record_post_current(auction_id, revision)
+
+    async def posts_behind(self) -> list[int]:
+        return await self.posts.posts_behind()
 
     # -- server settings
     async def settings_for(self, guild_id: int) -> ServerSettings:

@@ -26,6 +26,14 @@ class PostRecords:
 
         await self._store.write(transaction)
 
+    async def record_post_current(self, auction_id: int, revision: int) -> None:
+        """The post now shows the auction at ``revision``."""
+        await self._store.write(lambda uow: uow.auctions.mark_post_current(auction_id, revision))
+
+    async def posts_behind(self) -> list[int]:
+        """Auctions whose post missed a change (the bot stopped before the edit)."""
+        return await self._store.read(lambda uow: uow.auctions.posts_behind())
+
     async def record_post_lost(self, auction_id: int, why: str) -> bool:
         """The post can no longer be shown (its channel is gone): stop trying, and tell the
         server's audit channel once. False if it was already known."""

@@ -31,10 +31,6 @@ class Queries:
         found = await self._store.read(lambda uow: uow.auctions.list_open(guild_id))
         return [PublicAuction.of(a, viewer_id) for a in found]
 
-    async def open_auction_ids(self) -> list[int]:
-        """Every server's open auctions (for the bot's own upkeep, not for members)."""
-        return [a.id for a in await self._store.read(lambda uow: uow.auctions.list_open())]
-
     async def bid_history(
         self,
         guild_id: int,

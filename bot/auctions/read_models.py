@@ -40,6 +40,7 @@ class PublicAuction:
     viewer_maximum: int | None  # the viewer's own secret maximum, if the viewer leads
     currency: Currency  # the one the auction was listed in
     post_lost: bool
+    revision: int  # of the state shown: the post editor records which one its post shows
 
     @classmethod
     def of(cls, auction: Auction, viewer_id: int | None = None) -> PublicAuction:
@@ -76,6 +77,7 @@ class PublicAuction:
             viewer_maximum=mine,
             currency=auction.currency,
             post_lost=auction.post_lost,
+            revision=auction.revision,
         )
 
     @property

@@ -92,6 +92,8 @@ class Auction:
     # changes what a running or past auction's amounts mean.
     currency: Currency = Currency()
     post_lost: bool = False  # its post can no longer be shown (the channel is gone)
+    # Counts the changes its post shows (the store bumps it), so a post that is behind is known.
+    revision: int = 0
 
     @property
     def is_open(self) -> bool:
@@ -118,6 +120,7 @@ class Auction:
             outcome=self.outcome,
             currency=self.currency,
             post_lost=self.post_lost,
+            revision=self.revision + 1,
         )
 
     def accepts_bids_at(self, now: datetime) -> bool:

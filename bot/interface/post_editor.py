@@ -8,6 +8,7 @@ import logging
 import discord
 
 from bot.auctions.house import AuctionHouse
+from bot.auctions.read_models import PublicAuction
 from bot.delivery.failures import Failure
 from bot.interface import rendering
 from bot.interface.components import post_buttons
@@ -17,6 +18,9 @@ log = logging.getLogger(__name__)
 
 # A failed post edit is tried again after this long, doubling up to the cap.
 EDIT_RETRY_CAP = 300.0
+# Posts brought up to date after a restart are edited this many at a time, so a backlog of
+# them never crowds out the edits that bids cause.
+CATCH_UP_AT_ONCE = 20
 
 
 class PostEditor:
@@ -43,6 +47,8 @@ class PostEditor:
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._failures: dict[int, int] = {}
         self._stopped = False
+        self._catch_up: asyncio.Task[None] | None = None
+        self._worker_done = asyncio.Event()
 
     def changed(self, auction_id: int) -> None:
         if self._stopped:
@@ -55,15 +61,28 @@ class PostEditor:
 
     async def stop(self) -> None:
         self._stopped = True
+        if self._catch_up is not None:
+            self._catch_up.cancel()
         workers = list(self._workers.values())
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
 
-    async def refresh_open_posts(self) -> None:
-        """After a restart, bring every open auction's post up to date once (an edit that was
-        waiting when the bot stopped is not lost)."""
-        for auction_id in await self._house.open_auction_ids():
+    async def refresh_posts_behind(self) -> int:
+        """After a restart, bring up to date the posts that missed a change (an edit that was
+        waiting when the bot stopped is not lost), a few at a time in the background. Returns
+        how many there are."""
+        behind = await self._house.posts_behind()
+        if behind:
+            log.info("bringing %d post(s) up to date", len(behind))
+            self._catch_up = asyncio.create_task(self._catch_up_on(behind), name="post-catch-up")
+        return len(behind)
+
+    async def _catch_up_on(self, auction_ids: list[int]) -> None:
+        for auction_id in auction_ids:
+            while len(self._workers) >= CATCH_UP_AT_ONCE:
+                self._worker_done.clear()
+                await self._worker_done.wait()
             self.changed(auction_id)
 
     async def _keep_current(self, auction_id: int) -> None:
@@ -90,6 +109,7 @@ class PostEditor:
             # No await between the loop's last look at _dirty and this: a later change
             # starts a new worker.
             self._workers.pop(auction_id, None)
+            self._worker_done.set()
 
     async def _failed(self, auction_id: int, exc: Exception) -> bool:
         """Act on a failed refresh; True if it is to be tried again."""
@@ -131,6 +151,7 @@ class PostEditor:
                 embed=rendering.auction_embed(view), view=post_buttons(view)
             )
             self.edits += 1
+            await self._post_current(view)
         except discord.HTTPException as exc:
             if classify(exc) is not Failure.REPLACE:
                 raise
@@ -141,4 +162,11 @@ class PostEditor:
                 embed=rendering.auction_embed(view), view=post_buttons(view)
             )
             await self._house.record_post(view.id, channel.id, message.id)
+            await self._post_current(view)
         return view.is_open
+
+    async def _post_current(self, view: PublicAuction) -> None:
+        try:
+            await self._house.record_post_current(view.id, view.revision)
+        except Exception:  # the edit landed; the worst case is one more edit after a restart
+            log.exception("could not record that the post of auction %s is current", view.id)
