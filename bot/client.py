@@ -80,6 +80,7 @@ class AuctionBot(commands.Bot):
             self.core,
             settings=self.config.outbox,
             post_edit_interval=self.config.discord.post_edit_interval.total_seconds(),
+            requests_per_second=self.config.discord.requests_per_second,
         )
         await self.delivery.start()
         # Auctions first: a failing command sync must not keep overdue auctions open.

@@ -45,6 +45,9 @@ class DiscordSettings:
     token: str = field(default="", repr=False)
     guild_ids: tuple[int, ...] = ()
     post_edit_interval: timedelta = timedelta(seconds=3)
+    # The bot's own requests (outbox messages and post edits; not interaction answers),
+    # under Discord's global limit of 50/s per bot. Several processes share that limit.
+    requests_per_second: int = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class Config:
 KNOWN_KEYS: dict[str, set[str]] = {
     "discord": {
         "token", "guild_ids", "auction_channel_id", "audit_channel_id", "post_edit_interval",
+        "requests_per_second",
     },
     "database": {"path", "synchronous"},
     "handles": {"platform", "reserved", "generic"},
@@ -259,6 +263,7 @@ def parse_config(
         token=token,
         guild_ids=discord.snowflakes("guild_ids"),
         post_edit_interval=discord.duration("post_edit_interval", timedelta(seconds=3)),
+        requests_per_second=discord.integer("requests_per_second", 40, low=1, high=50),
     )
 
     database = _table(raw, "database")

@@ -70,6 +70,7 @@ def test_invalid_toml(tmp_path: Path) -> None:
         ('[discord]\nguild_ids = ["x"]\n', r"\[discord\]\.guild_ids must be a list of Discord ids"),
         ("[currency]\nmax_amount = 0\n", r"\[currency\]\.max_amount must be between"),
         ('[handles.generic]\ncharacters = "z-a"\n', r"\[handles.generic\]"),
+        ("[discord]\nrequests_per_second = 60\n", r"\[discord\]\.requests_per_second must be"),
         ('[outbox]\nkeep_delivered = "1h"\n', r"\[outbox\]\.keep_delivered must be at least 24h"),
     ],
 )
@@ -104,7 +105,9 @@ def test_values_are_parsed(tmp_path: Path) -> None:
         },
     }
     raw["outbox"] = {"keep_delivered": "90d"}
+    raw["discord"]["requests_per_second"] = 25
     config = parse_config(raw, base_dir=tmp_path, environ={})
+    assert config.discord.requests_per_second == 25
     assert config.outbox.keep_delivered == timedelta(days=90)
     assert config.discord.guild_ids == (5,)
     assert config.discord.post_edit_interval == timedelta(seconds=10)

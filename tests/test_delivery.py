@@ -6,8 +6,9 @@ from datetime import timedelta
 from bot.auctions.house import AuctionHouse
 from bot.bootstrap import Core
 from bot.clock import ManualClock
-from bot.delivery.dispatcher import DeliverySettings, OutboxDispatcher
+from bot.delivery.dispatcher import DeliverySettings, OutboxDispatcher, lane_of
 from bot.delivery.failures import DeliveryFailed, Failure
+from bot.delivery.pacing import RequestPace
 from bot.domain.events import MessageQueued
 from bot.domain.messages import OutboxCounts, OutboxMessage
 from bot.storage.sqlite.store import SqliteStore
@@ -41,9 +42,16 @@ async def test_messages_are_delivered_in_order_and_marked_once(
     sender = RecordingSender()
     dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=SETTINGS)
     await drain(dispatcher)
-    assert sender.kinds() == [
-        "auction_opened", "moderator_action", "auction_closed", "winner_notice", "moderator_action",
-    ]  # fmt: skip
+    assert sender.kinds()[0] == "auction_opened"  # the post before anything about it
+    by_lane: dict[object, list[str]] = {}
+    for message in sender.delivered:
+        by_lane.setdefault(lane_of(message), []).append(message.kind.value)
+    assert by_lane == {
+        ("auction", 1): ["auction_opened", "auction_closed", "winner_notice"],
+        ("audit", GUILD): ["moderator_action", "moderator_action"],
+    }
+    ids = [m.id for m in sender.delivered]
+    assert len(ids) == len(set(ids)) == 5
     found = await counts(db)
     assert (found.pending, found.delivered, found.failed) == (0, 5, 0)
     assert await dispatcher.deliver_due() == 0
@@ -162,3 +170,66 @@ async def test_dispatcher_sleeps_while_an_opening_post_waits_to_retry(
     await db.write(lambda uow: uow.outbox.mark_retry(1, error="down", retry_at=retry_at))
     # The audit copy is due now but held behind the post, so the next wake-up is the retry.
     assert await db.read(lambda uow: uow.outbox.next_due_at()) == retry_at
+
+
+class GatedSender(RecordingSender):
+    """Holds every DM to one member until released; everything else goes through."""
+
+    def __init__(self, held_user: int) -> None:
+        super().__init__()
+        self.held_user = held_user
+        self.release = asyncio.Event()
+        self.started: list[int] = []
+
+    async def dm_outbid(self, message: OutboxMessage) -> None:  # type: ignore[override]
+        self.started.append(message.id)
+        if message.payload.get("user_id") == self.held_user:
+            await self.release.wait()
+        await super()._deliver(message)
+
+
+async def test_a_slow_lane_does_not_hold_up_the_others_and_each_lane_keeps_its_order(
+    service: AuctionHouse, db: SqliteStore, clock: ManualClock
+) -> None:
+    await service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
+    await service.start_auction(GUILD, MOD, "two", starting_bid=1, duration="1h")
+    plain = RecordingSender()
+    first = OutboxDispatcher(db, plain, clock=clock, settings=SETTINGS)
+    await drain(first)  # the posts and audit copies
+    await service.bid_on_handle(GUILD, ALICE, "og", 5)
+    await service.bid_on_handle(GUILD, BOB, "og", 20)  # Alice outbid
+    await service.bid_on_handle(GUILD, ALICE, "og", 50)  # Bob outbid
+    await service.bid_on_handle(GUILD, BOB, "two", 5)
+    await service.bid_on_handle(GUILD, ALICE, "two", 20)  # Bob outbid again
+    sender = GatedSender(held_user=ALICE.user_id)
+    dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=SETTINGS)
+    delivering = asyncio.create_task(dispatcher.deliver_due())
+    async with asyncio.timeout(20):
+        while len(sender.delivered) < 2:  # both of Bob's DMs, while Alice's is held
+            await asyncio.sleep(0.01)
+    assert not delivering.done()
+    assert [m.payload["user_id"] for m in sender.delivered] == [BOB.user_id, BOB.user_id]
+    sender.release.set()
+    assert await delivering == 3
+    bob_ids = [m.id for m in sender.delivered if m.payload["user_id"] == BOB.user_id]
+    assert bob_ids == sorted(bob_ids)  # Bob's lane in order
+
+
+async def test_every_send_waits_its_turn_at_the_pace(
+    service: AuctionHouse, db: SqliteStore, clock: ManualClock
+) -> None:
+    class CountingPace(RequestPace):
+        turns = 0
+
+        async def acquire(self) -> float:
+            CountingPace.turns += 1
+            return await super().acquire()
+
+    await service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
+    await service.bid_on_handle(GUILD, ALICE, "og", 5)
+    await service.end_now(GUILD, MOD, "og")
+    sender = RecordingSender()
+    pace = CountingPace(1000)
+    dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=SETTINGS, pace=pace)
+    assert await drain(dispatcher) == 5
+    assert CountingPace.turns == 5

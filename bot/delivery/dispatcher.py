@@ -1,6 +1,10 @@
 """Delivers the outbox: each pending message goes to the ``Sender`` method for its kind, with
 retries and capped exponential backoff, and is marked delivered once it went through.
 
+Messages go out several at a time, in lanes that keep the order that matters: an auction's
+messages one after another, each member's outbid DMs in order, each server's audit copies in
+order; every request waits its turn at the ``RequestPace`` shared with the post editor.
+
 Guarantee: at-least-once. A message is marked delivered only after the sender returned, so a
 crash between the two delivers it again after restart; the Discord sender passes the message
 id as a nonce that Discord uses to drop such a repeat. A failure a retry can help with (an
@@ -20,6 +24,7 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from bot.delivery.failures import DeliveryFailed
+from bot.delivery.pacing import RequestPace
 from bot.domain.durations import format_duration
 from bot.domain.messages import MessageKind, OutboxMessage
 from bot.ports import Sender
@@ -31,6 +36,21 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL = 30.0
 MIN_GIVE_UP_AFTER = timedelta(hours=24)
 MIN_KEEP_DELIVERED = timedelta(hours=24)
+# Lanes delivered at once: enough to keep the pace when Discord answers slowly.
+LANES_AT_ONCE = 8
+
+Lane = tuple[str, int]
+
+
+def lane_of(message: OutboxMessage) -> Lane:
+    """Messages of one lane are delivered in order; lanes run side by side."""
+    if message.kind in (MessageKind.MODERATOR_ACTION, MessageKind.HOUSE_NOTICE):
+        return ("audit", message.guild_id)  # one audit channel per server, read in order
+    if message.kind is MessageKind.OUTBID:
+        return ("dm", int(message.payload.get("user_id", 0)))
+    if message.auction_id is not None:
+        return ("auction", message.auction_id)
+    return ("server", message.guild_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +82,13 @@ class OutboxDispatcher:
         *,
         clock: Clock,
         settings: DeliverySettings,
+        pace: RequestPace | None = None,
         batch_size: int = 50,
     ) -> None:
         self._store = store
         self._routes = _routes(sender)
+        self._pace = pace
+        self._lanes = asyncio.Semaphore(LANES_AT_ONCE)
         self._clock = clock
         self._settings = settings
         self._batch_size = batch_size
@@ -116,12 +139,27 @@ class OutboxDispatcher:
         """Deliver every message due now, oldest first. Returns how many were handled."""
         now = self._clock.now()
         due = await self._store.read(lambda uow: uow.outbox.due(now, self._batch_size))
-        for message in due:
-            await self._deliver(message)
+        lanes: dict[Lane, list[OutboxMessage]] = {}
+        for message in due:  # oldest first, so each lane keeps its order
+            lanes.setdefault(lane_of(message), []).append(message)
+        outcomes = await asyncio.gather(
+            *(self._deliver_lane(messages) for messages in lanes.values()),
+            return_exceptions=True,  # every lane finishes before the next look at the outbox
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return len(due)
+
+    async def _deliver_lane(self, messages: list[OutboxMessage]) -> None:
+        async with self._lanes:
+            for message in messages:
+                await self._deliver(message)
 
     async def _deliver(self, message: OutboxMessage) -> None:
         try:
+            if self._pace is not None:
+                await self._pace.acquire()
             await self._routes[message.kind](message)
         except DeliveryFailed as exc:
             if exc.failure.final:

@@ -10,6 +10,7 @@ import discord
 from bot.auctions.house import AuctionHouse
 from bot.auctions.read_models import PublicAuction
 from bot.delivery.failures import Failure
+from bot.delivery.pacing import RequestPace
 from bot.interface import rendering
 from bot.interface.components import post_buttons
 from bot.interface.failures import classify, describe
@@ -37,8 +38,16 @@ class PostEditor:
     (missing access, a bad request) is logged and not repeated until the next change.
     """
 
-    def __init__(self, bot: discord.Client, house: AuctionHouse, interval: float) -> None:
+    def __init__(
+        self,
+        bot: discord.Client,
+        house: AuctionHouse,
+        interval: float,
+        *,
+        pace: RequestPace | None = None,
+    ) -> None:
         self._bot = bot
+        self._pace = pace
         self._house = house
         self.interval = interval
         self.edits = 0  # for logs and tests
@@ -146,6 +155,8 @@ class PostEditor:
             # its channel is gone.
             return view.is_open
         channel = self._bot.get_partial_messageable(view.channel_id)
+        if self._pace is not None:
+            await self._pace.acquire()
         try:
             await channel.get_partial_message(view.message_id).edit(
                 embed=rendering.auction_embed(view), view=post_buttons(view)

@@ -9,6 +9,7 @@ import discord
 
 from bot.bootstrap import Core
 from bot.delivery.dispatcher import DeliverySettings, OutboxDispatcher
+from bot.delivery.pacing import RequestPace
 from bot.delivery.pruning import HistoryPruner
 from bot.domain.events import (
     AuctionClosed,
@@ -41,11 +42,20 @@ class Delivery:
 
 
 def build_delivery(
-    bot: discord.Client, core: Core, *, settings: DeliverySettings, post_edit_interval: float
+    bot: discord.Client,
+    core: Core,
+    *,
+    settings: DeliverySettings,
+    post_edit_interval: float,
+    requests_per_second: int,
 ) -> Delivery:
-    posts = PostEditor(bot, core.house, post_edit_interval)
+    # One pace for both: together they stay under Discord's global limit.
+    pace = RequestPace(requests_per_second)
+    posts = PostEditor(bot, core.house, post_edit_interval, pace=pace)
     sender = DiscordSender(bot, core.house, core.memory)
-    dispatcher = OutboxDispatcher(core.store, sender, clock=core.clock, settings=settings)
+    dispatcher = OutboxDispatcher(
+        core.store, sender, clock=core.clock, settings=settings, pace=pace
+    )
     bus = core.bus
     bus.subscribe(MessageQueued, dispatcher.wake)
     # Each change a member can see on the post brings it up to date (coalesced).
