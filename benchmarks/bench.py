@@ -333,6 +333,49 @@ def _baseline(path: Path, opts: Options) -> tuple[Phase, int]:
     return phase, auction_id
 
 
+def _bare(path: Path, opts: Options) -> tuple[Phase, int]:
+    """The physical limit: one ``BEGIN IMMEDIATE; SELECT; INSERT; UPDATE; COMMIT`` per bid in
+    a bare loop on the bot's schema (its indexes and triggers), no rules, no objects."""
+    conn, auction_id = _plain_auction(path, opts.synchronous)
+    try:
+        now_us = int(time.time() * 1_000_000)
+        bidders = (FIRST_BIDDER, FIRST_BIDDER + 1)
+        execute = conn.execute
+
+        def bid(i: int) -> None:
+            execute("BEGIN IMMEDIATE")
+            price = execute("SELECT price FROM auctions WHERE id = ?", (auction_id,)).fetchone()[0]
+            amount = (price or 0) + 1
+            bidder = bidders[i % 2]
+            execute(
+                "INSERT INTO bids (auction_id, bidder_id, amount, max_amount, placed_at,"
+                " price_after, leader_after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (auction_id, bidder, amount, amount, now_us, amount, bidder),
+            )
+            execute(
+                "UPDATE auctions SET price = ?, leader_id = ?, leader_max = ?,"
+                " bid_count = bid_count + 1 WHERE id = ?",
+                (amount, bidder, amount, auction_id),
+            )
+            execute("COMMIT")
+
+        for i in range(opts.warmup):
+            bid(i)
+        latencies: list[float] = []
+        timer = time.perf_counter
+        gc.collect()
+        start = timer()
+        for i in range(opts.warmup, opts.warmup + opts.bids):
+            began = timer()
+            bid(i)
+            latencies.append(timer() - began)
+        seconds = timer() - start
+    finally:
+        conn.close()
+    phase = Phase("physical limit: bare sqlite3 loop", opts.bids, opts.bids, 0, seconds, latencies)
+    return phase, auction_id
+
+
 # -- naive aiosqlite -----------------------------------------------------------------------
 
 
@@ -533,27 +576,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         base, base_id = _baseline(root / "baseline.db", opts)
         check_consistency(root / "baseline.db", base_id, opts.warmup + opts.bids)
 
+        _progress("physical limit, bare sqlite3 loop ...")
+        bare, bare_id = _bare(root / "bare.db", opts)
+        check_consistency(root / "bare.db", bare_id, opts.warmup + opts.bids)
+
         naive: Phase | None = None
         if opts.naive:
             _progress("naive aiosqlite ...")
             naive, naive_id = asyncio.run(_naive(root / "naive.db", opts))
             check_consistency(root / "naive.db", naive_id, opts.warmup + opts.bids)
 
-    phases = [seq, conc, base] + ([naive] if naive is not None else [])
+    phases = [seq, conc, base, bare] + ([naive] if naive is not None else [])
     for line in _table(phases):
         print(line)
     print()
     seq_ratio = seq.accepted_rate / base.rate
     conc_ratio = conc.accepted_rate / base.rate
+    limit_ratio = conc.accepted_rate / bare.rate
     print(f"service/baseline  sequential {seq_ratio:.2f}   concurrent {conc_ratio:.2f}")
+    print(f"service concurrent/physical limit {limit_ratio:.2f} (goal: at least 0.50)")
     print(f"(run took {time.perf_counter() - began:.1f} s)")
     print()
     print(_result("service sequential", seq))
     print(_result(f"service concurrent (C={opts.concurrency})", conc))
     print(_result("baseline sqlite3 sequential", base))
+    print(_result("physical limit bare sqlite3", bare))
     if naive is not None:
         print(_result("naive aiosqlite (5 calls/bid)", naive))
     print(f"RESULT ratio service/baseline: sequential {seq_ratio:.2f}, concurrent {conc_ratio:.2f}")
+    print(f"RESULT ratio service concurrent/physical limit: {limit_ratio:.2f}")
     print(
         f"checked in all {len(phases)} databases: bid rows == accepted bids == bid_count, price =="
         " the last bid's price_after, price never went down in bid order"

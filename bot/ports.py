@@ -136,7 +136,10 @@ class OutboxRepository(Protocol):
         kind: MessageKind,
         payload: dict[str, Any],
         at: datetime,
-    ) -> int: ...
+    ) -> int | None:
+        """Queue a message; returns its id, or None when a pending message already covers
+        it (a member's outbid DM still waiting to go out covers a later outbid)."""
+        ...
 
     def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         """Pending messages due now, oldest first; an auction's messages wait while its

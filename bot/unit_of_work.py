@@ -55,8 +55,11 @@ class UnitOfWork:
         at: datetime,
     ) -> None:
         """Add a message to the outbox; the dispatcher hears of it after the commit."""
-        self.outbox.add(guild_id=guild_id, auction_id=auction_id, kind=kind, payload=payload, at=at)
-        self.record(MessageQueued(kind))
+        added = self.outbox.add(
+            guild_id=guild_id, auction_id=auction_id, kind=kind, payload=payload, at=at
+        )
+        if added is not None:
+            self.record(MessageQueued(kind))
 
 
 Transaction = Callable[[UnitOfWork], T]

@@ -12,6 +12,7 @@ from bot.delivery.pacing import RequestPace
 from bot.domain.events import MessageQueued
 from bot.domain.messages import OutboxCounts, OutboxMessage
 from bot.storage.sqlite.store import SqliteStore
+from bot.unit_of_work import UnitOfWork
 from tests.conftest import ALICE, BOB, GUILD, MOD
 from tests.fakes import RecordingSender
 
@@ -233,3 +234,56 @@ async def test_every_send_waits_its_turn_at_the_pace(
     dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=SETTINGS, pace=pace)
     assert await drain(dispatcher) == 5
     assert CountingPace.turns == 5
+
+
+async def test_a_member_outbid_again_while_their_dm_waits_gets_one_dm(
+    service: AuctionHouse, db: SqliteStore, clock: ManualClock
+) -> None:
+    await service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
+    await drain(OutboxDispatcher(db, RecordingSender(), clock=clock, settings=SETTINGS))
+    await service.bid_on_handle(GUILD, ALICE, "og", 5)
+    for amount in (20, 40, 60):  # Bob outbids Alice, she raises, he outbids her again...
+        await service.bid_on_handle(GUILD, BOB, "og", amount)
+        await service.bid_on_handle(GUILD, ALICE, "og", amount + 10)
+
+    def pending_outbids(uow: UnitOfWork) -> list[int]:
+        return [m.payload["user_id"] for m in uow.outbox.due(clock.now(), 100)]
+
+    assert sorted(await db.read(pending_outbids)) == [ALICE.user_id, BOB.user_id]
+    sender = RecordingSender()
+    await drain(OutboxDispatcher(db, sender, clock=clock, settings=SETTINGS))
+    assert len(sender.delivered) == 2
+    await service.bid_on_handle(GUILD, BOB, "og", 200)  # once sent, the next outbid is news
+    assert await db.read(pending_outbids) == [ALICE.user_id]
+
+
+async def test_a_stop_lets_the_message_being_sent_be_recorded_and_sends_no_more(
+    service: AuctionHouse, db: SqliteStore, clock: ManualClock
+) -> None:
+    class SlowSender(RecordingSender):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sending = asyncio.Event()
+            self.finish = asyncio.Event()
+
+        async def post_auction(self, message: OutboxMessage) -> None:  # type: ignore[override]
+            self.sending.set()
+            await self.finish.wait()
+            await super()._deliver(message)
+
+    await service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
+    await service.start_auction(GUILD, MOD, "two", starting_bid=1, duration="1h")
+    sender = SlowSender()
+    dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=SETTINGS)
+    dispatcher.start()
+    async with asyncio.timeout(20):
+        await sender.sending.wait()
+    stopping = asyncio.create_task(dispatcher.stop())
+    await asyncio.sleep(0)
+    sender.finish.set()
+    async with asyncio.timeout(20):
+        await stopping
+    sent = {m.id for m in sender.delivered}
+    found = await counts(db)
+    assert found.delivered == len(sent) >= 1  # what was sent is recorded as sent
+    assert found.pending == 4 - len(sent)  # the rest waits for the next start

@@ -50,13 +50,7 @@ def close(uow: UnitOfWork, auction: Auction, now: datetime) -> Auction:
     outcome = close_outcome(auction)
     if not uow.auctions.finish(auction.id, status=Status.CLOSED, outcome=outcome, at=now):
         raise AuctionNotOpen(f"The auction for {auction.handle} has already closed.")
-    closed = replace(
-        auction,
-        status=Status.CLOSED,
-        outcome=outcome,
-        closed_at=now,
-        revision=auction.revision + 1,
-    )
+    closed = replace(auction, status=Status.CLOSED, outcome=outcome, closed_at=now)
     standing = closed.standing
     uow.queue(
         guild_id=auction.guild_id,

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL = 30.0
 MIN_GIVE_UP_AFTER = timedelta(hours=24)
 MIN_KEEP_DELIVERED = timedelta(hours=24)
+# How long a stop waits for the messages being sent to be sent and recorded.
+STOP_GRACE = 10.0
 # Lanes delivered at once: enough to keep the pace when Discord answers slowly.
 LANES_AT_ONCE = 8
 
@@ -94,6 +96,7 @@ class OutboxDispatcher:
         self._batch_size = batch_size
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self, *_: object) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -103,19 +106,28 @@ class OutboxDispatcher:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop after the messages being sent now are sent and recorded (so a clean stop
+        sends nothing twice); past ``grace`` seconds, stop at once."""
         if self._task is not None:
+            self._stopping = True
+            self._wake.set()
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._task), grace)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            self._stopping = False
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
-                while await self.deliver_due():
+                while not self._stopping and await self.deliver_due():
                     pass
+                if self._stopping:
+                    return
                 timeout = await self._seconds_until_next()
             except Exception:
                 log.exception("outbox dispatcher failed; trying again shortly")
@@ -154,12 +166,16 @@ class OutboxDispatcher:
     async def _deliver_lane(self, messages: list[OutboxMessage]) -> None:
         async with self._lanes:
             for message in messages:
+                if self._stopping:
+                    return  # left pending for the next start
                 await self._deliver(message)
 
     async def _deliver(self, message: OutboxMessage) -> None:
         try:
             if self._pace is not None:
                 await self._pace.acquire()
+                if self._stopping:
+                    return  # waited for its turn into a stop: left pending
             await self._routes[message.kind](message)
         except DeliveryFailed as exc:
             if exc.failure.final:

@@ -92,16 +92,18 @@ class Auction:
     # changes what a running or past auction's amounts mean.
     currency: Currency = Currency()
     post_lost: bool = False  # its post can no longer be shown (the channel is gone)
-    # Counts the changes its post shows (the store bumps it), so a post that is behind is known.
+    # The store's version of the row this was read at: every change gives the row a higher
+    # one, so a post showing an older revision is behind. Not moved by in-memory changes.
     revision: int = 0
 
     @property
     def is_open(self) -> bool:
         return self.status is Status.OPEN
 
-    def after_bid(self, decision: BidDecision) -> Auction:
-        """The auction as an accepted bid leaves it. Built directly rather than with
-        ``dataclasses.replace``: this runs once per bid, inside the write transaction."""
+    def after_bid(self, decision: BidDecision, revision: int | None = None) -> Auction:
+        """The auction as an accepted bid leaves it (at ``revision``, when the store gives
+        one). Built directly rather than with ``dataclasses.replace``: this runs once per
+        bid, inside the write transaction."""
         return Auction(
             id=self.id,
             guild_id=self.guild_id,
@@ -120,7 +122,7 @@ class Auction:
             outcome=self.outcome,
             currency=self.currency,
             post_lost=self.post_lost,
-            revision=self.revision + 1,
+            revision=self.revision if revision is None else revision,
         )
 
     def accepts_bids_at(self, now: datetime) -> bool:

@@ -15,7 +15,7 @@ from bot.delivery.pruning import HistoryPruner
 from bot.domain.messages import MessageKind
 from bot.storage.sqlite.codec import to_us
 from bot.storage.sqlite.outbox import SqliteOutbox
-from bot.storage.sqlite.schema import migrate
+from bot.storage.sqlite.schema import bundled_migrations, migrate
 from bot.storage.sqlite.store import SqliteStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -140,3 +140,27 @@ async def test_the_pruner_keeps_pending_and_recent_messages(tmp_path: Path) -> N
         assert (counts.pending, counts.delivered) == (1, 15)
     finally:
         await store.close()
+
+
+def test_migration_0007_merges_waiting_duplicate_outbid_dms() -> None:
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    migrations = bundled_migrations()
+    migrate(connection, [m for m in migrations if m.version < 7])
+    connection.execute(
+        "INSERT INTO auctions (id, guild_id, handle_key, handle_display, platform, starting_bid,"
+        " increment_absolute, increment_percent, anti_snipe_window_us, anti_snipe_extension_us,"
+        " max_extensions, opened_by, opened_at, ends_at) VALUES (1, 1, 'og', '@og', 'x', 1, 1,"
+        " 0, 0, 0, 0, 1, 0, 0)"
+    )
+    for user, delivered in ((5, None), (5, None), (6, None), (5, None), (5, 1)):
+        connection.execute(
+            "INSERT INTO outbox (guild_id, auction_id, kind, payload, created_at,"
+            " next_attempt_at, delivered_at) VALUES (1, 1, 'outbid', ?, 0, 0, ?)",
+            (f'{{"user_id": {user}}}', delivered),
+        )
+    migrate(connection, migrations)
+    rows = connection.execute(
+        "SELECT id, delivered_at IS NULL AND failed_at IS NULL, last_error FROM outbox ORDER BY id"
+    ).fetchall()
+    merged = "merged into an earlier pending outbid DM"
+    assert rows == [(1, 1, None), (2, 0, merged), (3, 1, None), (4, 0, merged), (5, 0, None)]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import sqlite3
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +25,8 @@ _COLUMNS = """
 """
 # SQLite integers are signed 64-bit: a larger id cannot name a row (and would overflow).
 MAX_ROW_ID = 2**63 - 1
+# Auctions kept decoded between transactions (a hot auction is read by every bid).
+CACHED_AUCTIONS = 4096
 
 
 # Every bid reads its auction: the few distinct value objects a row holds are made once.
@@ -82,8 +86,68 @@ def _auction(row: Any) -> Auction:  # a row of _COLUMNS
 
 
 class SqliteAuctions:
+    """Every change to an auction's row sets its ``revision`` to a number this process has
+    never given out before (a counter, so a rolled-back change's number is not reused).
+    A decoded auction is therefore current exactly when its row still has its revision:
+    reads check that with a one-column look-up and skip reading and decoding the whole row,
+    which is most of a bid's work on a hot auction."""
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        # Started on first use, on the connection's own thread.
+        self._revisions: itertools.count[int] | None = None
+        self._cache: OrderedDict[int, Auction] = OrderedDict()
+        self._open_ids: dict[tuple[int, str], int] = {}  # (guild, handle key) -> open auction
+
+    def _revision(self) -> int:
+        if self._revisions is None:
+            latest = self._conn.execute("SELECT MAX(revision) FROM auctions").fetchone()[0]
+            self._revisions = itertools.count((latest or 0) + 1)
+        return next(self._revisions)
+
+    def forget_cached(self) -> None:
+        """After changes made around the repository (maintenance on the raw connection)."""
+        self._cache.clear()
+        self._open_ids.clear()
+
+    def _cached(self, auction_id: int) -> Auction | None:
+        cached = self._cache.get(auction_id)
+        if cached is None:
+            return None
+        row = self._conn.execute(
+            "SELECT revision FROM auctions WHERE id = ?", (auction_id,)
+        ).fetchone()
+        if row is None or row[0] != cached.revision:
+            del self._cache[auction_id]
+            return None
+        self._cache.move_to_end(auction_id)
+        return cached
+
+    def _remember(self, auction: Auction) -> Auction:
+        self._cache[auction.id] = auction
+        self._cache.move_to_end(auction.id)
+        if len(self._cache) > CACHED_AUCTIONS:
+            self._cache.popitem(last=False)
+        if auction.is_open:
+            if len(self._open_ids) >= CACHED_AUCTIONS:
+                self._open_ids.clear()
+            self._open_ids[(auction.guild_id, auction.handle.key)] = auction.id
+        return auction
+
+    def _open_for(self, guild_id: int, handle_key: str) -> Auction | None:
+        auction_id = self._open_ids.get((guild_id, handle_key))
+        if auction_id is None:
+            return None
+        auction = self._cached(auction_id)
+        if (
+            auction is None
+            or not auction.is_open
+            or auction.guild_id != guild_id
+            or auction.handle.key != handle_key  # the id was given to another auction
+        ):
+            self._open_ids.pop((guild_id, handle_key), None)
+            return None
+        return auction
 
     def add(
         self,
@@ -105,8 +169,8 @@ class SqliteAuctions:
                     guild_id, handle_key, handle_display, platform, starting_bid,
                     increment_absolute, increment_percent, reserve, buy_now,
                     anti_snipe_window_us, anti_snipe_extension_us, max_extensions, opened_by,
-                    opened_at, ends_at, channel_id, currency_name, currency_max
-                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    opened_at, ends_at, channel_id, currency_name, currency_max, revision
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     guild_id, handle.key, handle.display, platform, terms.starting_bid,
@@ -114,7 +178,7 @@ class SqliteAuctions:
                     terms.buy_now, span_us(terms.anti_snipe_window),
                     span_us(terms.anti_snipe_extension), terms.max_extensions, opened_by,
                     to_us(opened_at), to_us(ends_at), channel_id, currency.name,
-                    currency.max_amount,
+                    currency.max_amount, self._revision(),
                 ),
             )  # fmt: skip
         except sqlite3.IntegrityError as exc:
@@ -129,22 +193,31 @@ class SqliteAuctions:
     def get(self, auction_id: int) -> Auction:
         row = None
         if 0 < auction_id <= MAX_ROW_ID:
+            cached = self._cached(auction_id)
+            if cached is not None:
+                return cached
             row = self._conn.execute(
                 f"SELECT {_COLUMNS} FROM auctions WHERE id = ?", (auction_id,)
             ).fetchone()
         if row is None:
             raise AuctionNotFound("That auction no longer exists.")
-        return _auction(row)
+        return self._remember(_auction(row))
 
     def find_open(self, guild_id: int, handle_key: str) -> Auction | None:
+        cached = self._open_for(guild_id, handle_key)
+        if cached is not None:
+            return cached
         row = self._conn.execute(
             f"SELECT {_COLUMNS} FROM auctions"
             " WHERE guild_id = ? AND handle_key = ? AND status = 'open'",
             (guild_id, handle_key),
         ).fetchone()
-        return None if row is None else _auction(row)
+        return None if row is None else self._remember(_auction(row))
 
     def find_latest(self, guild_id: int, handle_key: str) -> Auction | None:
+        cached = self._open_for(guild_id, handle_key)  # an open one is the latest
+        if cached is not None:
+            return cached
         row = self._conn.execute(
             f"""
             SELECT {_COLUMNS} FROM auctions WHERE guild_id = ? AND handle_key = ?
@@ -152,7 +225,7 @@ class SqliteAuctions:
             """,
             (guild_id, handle_key),
         ).fetchone()
-        return None if row is None else _auction(row)
+        return None if row is None else self._remember(_auction(row))
 
     def list_open(self, guild_id: int | None = None) -> list[Auction]:
         if guild_id is None:
@@ -178,6 +251,7 @@ class SqliteAuctions:
         placed_at: datetime,
     ) -> int:
         standing = decision.standing
+        revision = self._revision()
         cursor = self._conn.execute(
             "INSERT INTO bids (auction_id, bidder_id, amount, max_amount, placed_at, price_after,"
             " leader_after) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -189,14 +263,17 @@ class SqliteAuctions:
         self._conn.execute(
             """
             UPDATE auctions SET price = ?, leader_id = ?, leader_max = ?, bid_count = ?,
-                ends_at = ?, extensions = ?, revision = revision + 1
+                ends_at = ?, extensions = ?, revision = ?
             WHERE id = ? AND status = 'open'
             """,
             (
                 standing.price, standing.leader_id, standing.leader_max, standing.bid_count,
-                to_us(decision.ends_at), decision.extensions, auction.id,
+                to_us(decision.ends_at), decision.extensions, revision, auction.id,
             ),
         )  # fmt: skip
+        # The row now holds exactly this state; if the transaction rolls back, the row's
+        # revision goes back with it and this entry no longer matches.
+        self._remember(auction.after_bid(decision, revision))
         bid_id = cursor.lastrowid
         assert bid_id is not None
         return bid_id
@@ -204,33 +281,37 @@ class SqliteAuctions:
     def update_standing(self, auction_id: int, standing: Standing) -> None:
         self._conn.execute(
             "UPDATE auctions SET price = ?, leader_id = ?, leader_max = ?, bid_count = ?,"
-            " revision = revision + 1 WHERE id = ? AND status = 'open'",
+            " revision = ? WHERE id = ? AND status = 'open'",
             (
                 standing.price, standing.leader_id, standing.leader_max, standing.bid_count,
-                auction_id,
+                self._revision(), auction_id,
             ),
         )  # fmt: skip
+        self._cache.pop(auction_id, None)
 
     def set_end(self, auction_id: int, ends_at: datetime) -> None:
         self._conn.execute(
-            "UPDATE auctions SET ends_at = ?, revision = revision + 1"
-            " WHERE id = ? AND status = 'open'",
-            (to_us(ends_at), auction_id),
+            "UPDATE auctions SET ends_at = ?, revision = ? WHERE id = ? AND status = 'open'",
+            (to_us(ends_at), self._revision(), auction_id),
         )
+        self._cache.pop(auction_id, None)
 
     def finish(self, auction_id: int, *, status: Status, outcome: Outcome, at: datetime) -> bool:
         cursor = self._conn.execute(
-            "UPDATE auctions SET status = ?, outcome = ?, closed_at = ?, revision = revision + 1"
+            "UPDATE auctions SET status = ?, outcome = ?, closed_at = ?, revision = ?"
             " WHERE id = ? AND status = 'open'",
-            (status.value, outcome.value, to_us(at), auction_id),
+            (status.value, outcome.value, to_us(at), self._revision(), auction_id),
         )
+        self._cache.pop(auction_id, None)
         return cursor.rowcount == 1
 
     def set_post(self, auction_id: int, channel_id: int, message_id: int) -> None:
         self._conn.execute(
-            "UPDATE auctions SET channel_id = ?, message_id = ?, post_lost_at = NULL WHERE id = ?",
-            (channel_id, message_id, auction_id),
+            "UPDATE auctions SET channel_id = ?, message_id = ?, post_lost_at = NULL,"
+            " revision = ? WHERE id = ?",
+            (channel_id, message_id, self._revision(), auction_id),
         )
+        self._cache.pop(auction_id, None)
 
     def mark_post_current(self, auction_id: int, revision: int) -> None:
         self._conn.execute(
@@ -259,9 +340,11 @@ class SqliteAuctions:
 
     def mark_post_lost(self, auction_id: int, at: datetime) -> bool:
         cursor = self._conn.execute(
-            "UPDATE auctions SET post_lost_at = ? WHERE id = ? AND post_lost_at IS NULL",
-            (to_us(at), auction_id),
+            "UPDATE auctions SET post_lost_at = ?, revision = ?"
+            " WHERE id = ? AND post_lost_at IS NULL",
+            (to_us(at), self._revision(), auction_id),
         )
+        self._cache.pop(auction_id, None)
         return cursor.rowcount == 1
 
     def bids(

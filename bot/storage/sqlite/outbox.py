@@ -36,12 +36,16 @@ class SqliteOutbox:
         kind: MessageKind,
         payload: dict[str, Any],
         at: datetime,
-    ) -> int:
+    ) -> int | None:
+        # The only uniqueness a message can break is the one pending outbid DM per member
+        # and auction (migration 0007): then the pending one covers this one.
         cursor = self._conn.execute(
             "INSERT INTO outbox (guild_id, auction_id, kind, payload, created_at, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (guild_id, auction_id, kind.value, json.dumps(payload), to_us(at), to_us(at)),
         )
+        if cursor.rowcount == 0:
+            return None
         message_id = cursor.lastrowid
         assert message_id is not None
         return message_id

@@ -144,7 +144,11 @@ class SqliteStore:
     async def on_connection(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` on the raw connection's thread: for maintenance and tests only."""
         self._check_open()
-        return await self._run(self._conn, fn)
+        try:
+            return await self._run(self._conn, fn)
+        finally:
+            # ``fn`` may have changed rows behind the repositories' backs.
+            self._repositories.auctions.forget_cached()
 
     async def write(self, transaction: Transaction[T]) -> T:
         """Run ``transaction`` in a transaction; return its result once committed, or raise
