@@ -18,6 +18,7 @@ from bot.config import Config
 from bot.interface.components import DYNAMIC_ITEMS, submit_bid_dialog
 from bot.interface.directory import CachedDirectory
 from bot.interface.errors import AuctionTree
+from bot.interface.replies import mark_received
 from bot.interface.wiring import Delivery, build_delivery
 from bot.scheduling import CloseScheduler
 
@@ -87,6 +88,15 @@ class AuctionBot(commands.Bot):
         log.info("auctions resumed (%d closed on start-up as overdue)", overdue)
         await self.delivery.posts.refresh_open_posts()
         await self.sync_commands(force=self.sync_mode == "force")
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "interaction":
+            # discord.py dispatches this as it parses INTERACTION_CREATE, once it has queued
+            # the command's, button's or dialog's handler and before any of them runs: the
+            # moment of receipt, which answer() counts Discord's 3 s from (with the
+            # interaction's own timestamp).
+            mark_received(args[0])
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         # The bid dialog is answered from what was submitted, whichever process opened it.
