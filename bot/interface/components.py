@@ -86,7 +86,7 @@ class QuickBidButton(
             # The label was drawn before someone else bid: say so rather than bid more.
             if exc.minimum is None:
                 raise
-            log.info(
+            log.debug(
                 "refused quick bid %s on auction %s from %s: the minimum is now %s",
                 self.amount, self.auction_id, interaction.user.id, exc.minimum,
             )  # fmt: skip

@@ -146,35 +146,56 @@ async def answer(interaction: discord.Interaction[Any], work: Awaitable[Reply]) 
     """Run ``work`` and send its reply as the one response if it is ready in time; if it is
     slow, defer before Discord's deadline (counted from the interaction's creation, not from
     when this handler started) and follow up. Errors propagate to the error handler."""
-    await respond_in_time(interaction, asyncio.ensure_future(work), time_to_defer)
+    await respond_in_time(interaction, work, time_to_defer)
 
 
 async def respond_in_time(
     interaction: discord.Interaction[Any],
-    task: asyncio.Future[Reply],
+    work: Awaitable[Reply],
     delay: Callable[[discord.Interaction[Any]], float | None],
 ) -> None:
     """``answer`` with the timing policy passed in: ``delay(interaction)`` is asked when the
-    handler starts and again before deferring (the event loop may have woken it late)."""
+    handler starts and again when the timer fires (the event loop may run it late).
+
+    The work runs in this task; a timer defers on the side if it is still running then, so
+    a reply that is ready in time costs no task or wait of its own (it matters in a burst).
+    """
+    loop = asyncio.get_running_loop()
+    deferring: list[asyncio.Task[bool]] = []
+
+    def defer_now() -> None:
+        if not interaction.response.is_done() and delay(interaction) is not None:
+            deferring.append(loop.create_task(_defer(interaction)))
+
     wait = delay(interaction)
-    if wait is not None and wait > 0:
-        await asyncio.wait({task}, timeout=wait)
-    if not task.done() and not interaction.response.is_done() and delay(interaction) is not None:
-        try:
-            await interaction.response.defer(ephemeral=True, thinking=True)
-        except discord.NotFound as exc:
-            if exc.code != UNKNOWN_INTERACTION:
-                raise
-            _expired(interaction, "deferred")
-            await task  # what it does stands; its errors still reach the handler
-            return
-    reply = await task
+    timer = None if wait is None else loop.call_later(wait, defer_now)
+    try:
+        reply = await work
+    finally:
+        if timer is not None:
+            timer.cancel()
+        # A reply (or the error handler's) must follow the defer, not race it.
+        alive = await deferring[0] if deferring else True
+    if not alive:
+        return  # the defer came too late, so would anything else; what the work did stands
     try:
         await send(interaction, reply)
     except discord.NotFound as exc:
         if exc.code != UNKNOWN_INTERACTION or interaction.response.is_done():
             raise
         _expired(interaction, "answered")
+
+
+async def _defer(interaction: discord.Interaction[Any]) -> bool:
+    """Defer; False if Discord says the interaction has expired."""
+    try:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    except discord.NotFound as exc:
+        if exc.code != UNKNOWN_INTERACTION:
+            raise
+        _expired(interaction, "deferred")
+        return False
+    return True
 
 
 def _expired(interaction: discord.Interaction[Any], action: str) -> None:
