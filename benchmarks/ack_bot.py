@@ -79,6 +79,9 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s"
     )
+    # An answer Discord refused as too late would cost a formatted traceback per interaction
+    # (discord.py's default CommandTree.on_error), work the yardstick is not to do.
+    logging.getLogger("discord.app_commands.tree").setLevel(logging.CRITICAL)
     point_discord_at(os.environ["DISCORD_EMULATOR_URL"])
     asyncio.run(run(int(argv[0])))
     return 0

@@ -93,6 +93,7 @@ class Round:
     late: int = 0  # first response later than DEADLINE after creation (or none at all)
     followups: int = 0  # deferred first, answered by a follow-up
     needless_followups: int = 0  # ... although the answer was ready within DEADLINE
+    other_requests: int = 0  # not answers: outbid DMs, post edits...
     seconds: float = 0.0  # first interaction created -> the last one answered
     inject_seconds: float = 0.0
     first_response: list[float] = field(default_factory=list, repr=False)
@@ -100,6 +101,9 @@ class Round:
     refused: int = 0
     stored_unacknowledged: int = 0
     errors: int = 0  # ERROR lines in the bot's log
+    cpu_seconds: float | None = None  # the bot process's CPU time during the burst
+    thread_cpu_seconds: float | None = None  # ... in threads other than the event loop's
+    emulator_cpu_seconds: float = 0.0  # this process's (the emulator's)
 
     @property
     def rate(self) -> float:
@@ -176,6 +180,26 @@ class Child:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8") if self.log_path.exists() else ""
 
+    def cpu_seconds(self) -> tuple[float, float] | None:
+        """CPU time the process has used so far: all threads, and its other threads than
+        the event loop's (the database's, for the bot). Linux only, else None."""
+        if self.process is None:
+            return None
+        pid = self.process.pid
+        try:
+            total = _cpu(f"/proc/{pid}/stat")
+            loop = _cpu(f"/proc/{pid}/task/{pid}/stat")
+        except OSError:
+            return None
+        return total, total - loop
+
+
+def _cpu(stat_path: str) -> float:
+    with open(stat_path, encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    # utime and stime, fields 14 and 15 of proc(5), counted after the ")" of the name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 def _python(module: str, profile: Path | None) -> list[str]:
     return (["-m", "cProfile", "-o", str(profile)] if profile else []) + ["-m", module]
@@ -232,25 +256,44 @@ async def settle(emulator: DiscordEmulator, handles: Sequence[InteractionHandle]
         await emulator.wait_for(lambda: all(_settled(h) for h in handles), SETTLE_TIMEOUT, 0.05)
 
 
+@dataclass(slots=True)
+class _Requests:
+    """A round's requests by interaction: first callback, accepted callback, follow-up."""
+
+    first_callback: dict[int, RecordedRequest] = field(default_factory=dict)
+    answered_callback: dict[int, RecordedRequest] = field(default_factory=dict)
+    followup: dict[str, RecordedRequest] = field(default_factory=dict)  # by token
+    other: int = 0  # not about an interaction: outbid DMs, post edits...
+
+    @classmethod
+    def index(cls, requests: Sequence[RecordedRequest]) -> _Requests:
+        out = cls()
+        for request in requests:
+            ok = 200 <= request.status < 300
+            if callback := CALLBACK.match(request.path):
+                interaction_id = int(callback.group(1))
+                out.first_callback.setdefault(interaction_id, request)
+                if ok:
+                    out.answered_callback.setdefault(interaction_id, request)
+            elif webhook := WEBHOOK.match(request.path):
+                if ok and request.method in {"POST", "PATCH"}:
+                    out.followup.setdefault(webhook.group(1), request)
+            else:
+                out.other += 1
+        return out
+
+
 def measure(
     result: Round, handles: Sequence[InteractionHandle], requests: Sequence[RecordedRequest]
 ) -> None:
     """Fill ``result`` from what the emulator recorded."""
-    first_callback: dict[int, RecordedRequest] = {}
-    answered_callback: dict[int, RecordedRequest] = {}
-    followup: dict[str, RecordedRequest] = {}
-    for request in requests:
-        if request.method == "POST" and (m := CALLBACK.match(request.path)):
-            interaction_id = int(m.group(1))
-            first_callback.setdefault(interaction_id, request)
-            if 200 <= request.status < 300:
-                answered_callback.setdefault(interaction_id, request)
-        elif (
-            request.method in {"POST", "PATCH"}
-            and 200 <= request.status < 300
-            and (m := WEBHOOK.match(request.path))
-        ):
-            followup.setdefault(m.group(1), request)
+    index = _Requests.index(requests)
+    result.other_requests = index.other
+    first_callback, answered_callback, followup = (
+        index.first_callback,
+        index.answered_callback,
+        index.followup,
+    )
     began = min(h.dispatched_at for h in handles)
     last = began
     for handle in handles:
@@ -328,7 +371,7 @@ async def bot_round(
             emulator, f"@{handle}", starting_bid=STARTING_BID, increment=str(INCREMENT)
         )
         await auction_post(emulator, f"@{handle}")
-        result = await _burst(emulator, "bot", number, bids, handle)
+        result = await _burst(emulator, child, number, bids, handle)
     finally:
         await child.stop()
     handles = emulator.interactions[-bids:]
@@ -343,20 +386,28 @@ async def ack_round(
     child = ack_bot(emulator, workdir, profile)
     await child.start()
     try:
-        return await _burst(emulator, "ack-only", number, bids, "anything")
+        return await _burst(emulator, child, number, bids, "anything")
     finally:
         await child.stop()
 
 
-async def _burst(emulator: DiscordEmulator, bot: str, number: int, bids: int, handle: str) -> Round:
-    result = Round(bot=bot, number=number, sent=bids)
+async def _burst(
+    emulator: DiscordEmulator, child: Child, number: int, bids: int, handle: str
+) -> Round:
+    result = Round(bot="bot" if child.label == "the bot" else "ack-only", number=number, sent=bids)
     since = len(emulator.requests())
+    cpu_before, emulator_cpu_before = child.cpu_seconds(), time.process_time()
     began = time.monotonic()
     handles = await inject(emulator, bids, handle)
     result.inject_seconds = time.monotonic() - began
     await settle(emulator, handles)
+    cpu_after, emulator_cpu_after = child.cpu_seconds(), time.process_time()
     await asyncio.sleep(0.2)  # a late callback's retry, if any, is recorded too
     measure(result, handles, emulator.requests()[since:])
+    if cpu_before is not None and cpu_after is not None:
+        result.cpu_seconds = cpu_after[0] - cpu_before[0]
+        result.thread_cpu_seconds = cpu_after[1] - cpu_before[1]
+    result.emulator_cpu_seconds = emulator_cpu_after - emulator_cpu_before
     return result
 
 
@@ -403,7 +454,11 @@ def _round_line(r: Round) -> str:
         f"{r.answered:,} answered in time); late first responses {r.late}; "
         f"follow-ups {r.followups} ({r.needless_followups} ready within {DEADLINE:.0f} s); "
         f"first response p50 {_ms(percentile(r.first_response, 0.5))}, "
-        f"p99 {_ms(percentile(r.first_response, 0.99))}; injected in {r.inject_seconds:.2f} s"
+        f"p99 {_ms(percentile(r.first_response, 0.99))}; injected in {r.inject_seconds:.2f} s; "
+        f"{r.other_requests:,} other requests (DMs, post edits); "
+        f"CPU per interaction: bot {_cpu_ms(r.cpu_seconds, r.sent)} "
+        f"(other threads than the loop {_cpu_ms(r.thread_cpu_seconds, r.sent)}), "
+        f"emulator {_cpu_ms(r.emulator_cpu_seconds, r.sent)}"
     )
     if r.bot == "bot":
         line += f"; {r.accepted:,} accepted, {r.refused:,} refused"
@@ -413,6 +468,10 @@ def _round_line(r: Round) -> str:
     return line
 
 
+def _cpu_ms(seconds: float | None, count: int) -> str:
+    return "-" if seconds is None else f"{seconds * 1000 / count:.2f} ms"
+
+
 def _per_round(values: Sequence[object]) -> str:
     return ", ".join(f"{v:,.0f}" if isinstance(v, float) else str(v) for v in values)
 
@@ -420,6 +479,7 @@ def _per_round(values: Sequence[object]) -> str:
 def _summary(name: str, rounds: Sequence[Round]) -> list[str]:
     rates = [r.rate for r in rounds]
     latencies = [x for r in rounds for x in r.first_response]
+    cpus = [r.cpu_seconds / r.sent for r in rounds if r.cpu_seconds is not None]
     p50s = [_ms(percentile(r.first_response, 0.5)) for r in rounds]
     p99s = [_ms(percentile(r.first_response, 0.99)) for r in rounds]
     return [
@@ -430,6 +490,9 @@ def _summary(name: str, rounds: Sequence[Round]) -> list[str]:
         f"  answered by a follow-up: {sum(r.followups for r in rounds)} "
         f"(rounds: {_per_round([r.followups for r in rounds])}); of those ready within "
         f"{DEADLINE:.0f} s: {sum(r.needless_followups for r in rounds)}",
+        f"  CPU per interaction, bot process: median "
+        f"{_cpu_ms(statistics.median(cpus), 1) if cpus else '-'} "
+        f"(emulator: {_cpu_ms(statistics.median(r.emulator_cpu_seconds / r.sent for r in rounds), 1)})",
         f"  time to first response: p50 {_ms(percentile(latencies, 0.5))}, "
         f"p99 {_ms(percentile(latencies, 0.99))} (rounds p50: {', '.join(p50s)}; "
         f"p99: {', '.join(p99s)})",

@@ -36,5 +36,6 @@ def test_quick_burst_prints_every_figure_and_checks_the_stored_bids() -> None:
         assert re.search(r"^  late first responses \(> 3 s after creation\): \d+ ", block, re.M)
         assert re.search(r"^  answered by a follow-up: \d+ .*ready within 3 s: \d+$", block, re.M)
         assert re.search(r"^  time to first response: p50 [\d,]+ ms, p99 [\d,]+ ms", block, re.M)
+        assert re.search(r"^  CPU per interaction, bot process: median ", block, re.M)
     assert re.search(r"^RESULT burst ratio bot/ack-only: \d+\.\d\d$", out, re.MULTILINE)
     assert out.rstrip().endswith("consistency: ok")
