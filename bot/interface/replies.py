@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 # Discord kills an interaction whose first response has not reached it within 3 s of the
 # interaction's creation (a late callback gets 404, code 10062).
 RESPONSE_DEADLINE = 3.0
-# What a response posted before the deadline is allowed for reaching Discord: the round trip
-# (well under 0.2 s to Discord's API) and a busy event loop. A reply not ready by
-# RESPONSE_DEADLINE - DEFER_MARGIN is deferred, and followed up when it is.
+# What a response posted before the deadline is allowed for reaching Discord: its round trip
+# and a busy event loop's delay in sending it. A reply not ready by
+# RESPONSE_DEADLINE - DEFER_MARGIN (of the interaction's age) is deferred, and followed up.
 DEFER_MARGIN = 0.5
 # Discord's error code for an interaction whose token is no longer valid.
 UNKNOWN_INTERACTION = 10062
