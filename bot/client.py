@@ -3,6 +3,7 @@ Discord side around it (cogs, the post's buttons, delivery, command sync, the er
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -18,6 +19,7 @@ from bot.config import Config
 from bot.interface.components import DYNAMIC_ITEMS, submit_bid_dialog
 from bot.interface.directory import CachedDirectory
 from bot.interface.errors import AuctionTree
+from bot.interface.replies import mark_received
 from bot.interface.wiring import Delivery, build_delivery
 from bot.scheduling import CloseScheduler
 
@@ -58,6 +60,7 @@ class AuctionBot(commands.Bot):
         self.scheduler = scheduler
         self.sync_mode: SyncMode = sync_mode
         self.delivery: Delivery | None = None
+        self._dialogs: set[asyncio.Task[bool]] = set()  # bid dialog submissions being answered
 
     async def setup_hook(self) -> None:
         if self.sync_mode == "only":
@@ -89,9 +92,22 @@ class AuctionBot(commands.Bot):
         await self.delivery.posts.refresh_posts_behind()
         await self.sync_commands(force=self.sync_mode == "force")
 
-    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        # The bid dialog is answered from what was submitted, whichever process opened it.
-        await submit_bid_dialog(interaction)
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "interaction":
+            interaction: discord.Interaction[Any] = args[0]
+            # discord.py dispatches this as it parses INTERACTION_CREATE, once it has queued
+            # the command's or button's handler and before any of them runs: the moment of
+            # receipt, which answer() counts Discord's 3 s from (with the interaction's own
+            # timestamp).
+            mark_received(interaction)
+            if interaction.type is discord.InteractionType.modal_submit:
+                # The bid dialog is answered from what was submitted, whichever process
+                # opened it. Only dialogs get a task: an on_interaction listener would cost
+                # one for every command and click of a burst.
+                task = self.loop.create_task(submit_bid_dialog(interaction), name="bid-dialog")
+                self._dialogs.add(task)
+                task.add_done_callback(self._dialogs.discard)
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         # Its channels and roles are known now: settings filtered before are read again.

@@ -122,7 +122,8 @@ class Bidding:
         except StorageUnavailable as exc:
             raise StorageUnavailable(NOT_SAVED) from exc
         auction = receipt.auction
-        log.info(
+        # Every bid: DEBUG, or a burst writes a log line per bid (closes and extensions stay INFO).
+        log.debug(
             "auction %s: bid %s by %s accepted (%s), price %s",
             auction.id, amount, bidder, receipt.effect, auction.price,
         )  # fmt: skip

@@ -18,7 +18,15 @@ from bot.domain.errors import BidTooLow
 from bot.domain.money import Currency
 from bot.interface import rendering
 from bot.interface.errors import guarded
-from bot.interface.replies import Reply, actor_of, answer, bot_of, guild_id_of, send
+from bot.interface.replies import (
+    Reply,
+    actor_of,
+    answer,
+    bot_of,
+    guild_id_of,
+    send,
+    time_to_defer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +86,7 @@ class QuickBidButton(
             # The label was drawn before someone else bid: say so rather than bid more.
             if exc.minimum is None:
                 raise
-            log.info(
+            log.debug(
                 "refused quick bid %s on auction %s from %s: the minimum is now %s",
                 self.amount, self.auction_id, interaction.user.id, exc.minimum,
             )  # fmt: skip
@@ -107,11 +115,13 @@ class BidDialogButton(PostButton, template=r"auction:(?P<id>[0-9]{1,20}):bid"):
         guild_id = guild_id_of(interaction)
         # A modal must be the first response (it cannot follow a defer): if the database
         # is slow to answer, open a plain dialog rather than let the interaction expire.
+        # Counted from the click's arrival, like a defer: no later than a defer would go out.
+        timeout = min(DIALOG_READ_TIMEOUT, time_to_defer(interaction) or 0.0)
         view: PublicAuction | None = None
         with contextlib.suppress(TimeoutError):
             view = await asyncio.wait_for(
                 house.get_by_id(self.auction_id, interaction.user.id, guild_id=guild_id),
-                DIALOG_READ_TIMEOUT,
+                timeout,
             )
         if view is not None and not view.is_open:
             await send(

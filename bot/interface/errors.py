@@ -42,7 +42,8 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
     anything else is logged with its traceback and the user gets an apology with an id."""
     cause = _unwrap(error)
     if isinstance(cause, AuctionError):
-        log.info("refused %s from %s: %s", _what(interaction), interaction.user.id, cause.message)
+        # DEBUG like accepted bids: in a burst every refused bid would be a log line.
+        log.debug("refused %s from %s: %s", _what(interaction), interaction.user.id, cause.message)
         text = cause.message
     elif isinstance(cause, app_commands.CheckFailure):
         text = str(cause) or "You can't use this command here."

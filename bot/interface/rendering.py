@@ -3,6 +3,7 @@ amount is shown in the currency its auction was listed in."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import discord
@@ -26,9 +27,11 @@ def handle_text(view: PublicAuction) -> str:
     return safe_handle(view.handle.display)
 
 
+@functools.lru_cache(maxsize=1024)
 def safe_handle(display: str) -> str:
     """``@name`` shown literally: the whole of it is escaped, so ``@everyone`` or ``@here``
-    never reads as a mention, whatever Discord's mention settings."""
+    never reads as a mention, whatever Discord's mention settings. Cached: a burst of bids
+    on one auction escapes the same handle for every reply."""
     return safe(f"@{display}")
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,8 +18,17 @@ from bot.domain.errors import AuctionError
 
 log = logging.getLogger(__name__)
 
-# Discord kills an interaction not acknowledged within 3 s; past this, defer and follow up.
-DEFER_AFTER = 2.0
+# Discord kills an interaction whose first response has not reached it within 3 s of the
+# interaction's creation (a late callback gets 404, code 10062).
+RESPONSE_DEADLINE = 3.0
+# What a response posted before the deadline is allowed for reaching Discord: its round trip
+# and a busy event loop's delay in sending it. A reply not ready by
+# RESPONSE_DEADLINE - DEFER_MARGIN (of the interaction's age) is deferred, and followed up.
+DEFER_MARGIN = 0.5
+# Discord's error code for an interaction whose token is no longer valid.
+UNKNOWN_INTERACTION = 10062
+# The key in ``Interaction.extras`` of when the bot received the interaction (time.monotonic()).
+RECEIVED_AT = "received_at"
 
 
 class GuildOnly(AuctionError):
@@ -71,14 +81,129 @@ async def send(interaction: discord.Interaction[Any], reply: Reply) -> None:
         await interaction.response.send_message(**kwargs)
 
 
+def mark_received(interaction: discord.Interaction[Any]) -> None:
+    """Note when the bot received ``interaction``: called as discord.py parses it from the
+    gateway (``AuctionBot.dispatch``), before any handler of it runs."""
+    interaction.extras.setdefault(RECEIVED_AT, time.monotonic())
+
+
+def interaction_age(
+    created_at: float, received_at: float | None, *, now: float, wall_now: float
+) -> float:
+    """Seconds since an interaction was created, from the earlier of two estimates of when:
+
+    - ``created_at``: its snowflake's timestamp (unix seconds), read on this host's clock
+      ``wall_now``. It counts the time the interaction spent on the way and waiting in the
+      gateway socket behind a backlog, but it is Discord's clock: a host clock behind
+      Discord's makes the interaction look younger than it is, one ahead makes it look older;
+    - ``received_at``: when the bot parsed it (``time.monotonic()``, as ``now``). No clock
+      skew, but it misses the time before the bot read it, so it never makes the interaction
+      look older than it is.
+
+    The older of the two is kept, so skew can only make the bot defer early, never late: a
+    host clock behind Discord's is bounded by the moment of receipt. (A host clock more than
+    3 s ahead of Discord's would make every interaction look expired, so nothing would be
+    deferred; NTP keeps skew to milliseconds.)
+    """
+    age = wall_now - created_at
+    if received_at is not None:
+        age = max(age, now - received_at)
+    return age
+
+
+def defer_delay(
+    age: float, *, deadline: float = RESPONSE_DEADLINE, margin: float = DEFER_MARGIN
+) -> float | None:
+    """How long the work for an interaction ``age`` seconds old may still run before the
+    interaction is deferred: 0 to defer at once, None when it is too late for a defer.
+
+    Past the deadline a defer cannot land in time any more than the reply can; the bot then
+    waits for the reply and sends it as the one response. Discord may still take it (this
+    host's estimate of the age errs on the old side), and it is one request where a defer
+    and a follow-up would be two that both fail, each slowing the interactions behind it.
+    """
+    if age >= deadline:
+        return None
+    return max(0.0, deadline - margin - age)
+
+
+def _age_of(interaction: discord.Interaction[Any]) -> float:
+    received = interaction.extras.get(RECEIVED_AT)
+    return interaction_age(
+        interaction.created_at.timestamp(),
+        received if isinstance(received, float) else None,
+        now=time.monotonic(),
+        wall_now=time.time(),
+    )
+
+
+def time_to_defer(interaction: discord.Interaction[Any]) -> float | None:
+    """``defer_delay`` of this interaction now (see ``interaction_age``)."""
+    return defer_delay(_age_of(interaction))
+
+
 async def answer(interaction: discord.Interaction[Any], work: Awaitable[Reply]) -> None:
-    """Run ``work`` and send its reply. If it is slow, acknowledge first so the
-    interaction cannot expire; errors propagate to the error handler."""
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
-    if not done and not interaction.response.is_done():
+    """Run ``work`` and send its reply as the one response if it is ready in time; if it is
+    slow, defer before Discord's deadline (counted from the interaction's creation, not from
+    when this handler started) and follow up. Errors propagate to the error handler."""
+    await respond_in_time(interaction, work, time_to_defer)
+
+
+async def respond_in_time(
+    interaction: discord.Interaction[Any],
+    work: Awaitable[Reply],
+    delay: Callable[[discord.Interaction[Any]], float | None],
+) -> None:
+    """``answer`` with the timing policy passed in: ``delay(interaction)`` is asked when the
+    handler starts and again when the timer fires (the event loop may run it late).
+
+    The work runs in this task; a timer defers on the side if it is still running then, so
+    a reply that is ready in time costs no task or wait of its own (it matters in a burst).
+    """
+    loop = asyncio.get_running_loop()
+    deferring: list[asyncio.Task[bool]] = []
+
+    def defer_now() -> None:
+        if not interaction.response.is_done() and delay(interaction) is not None:
+            deferring.append(loop.create_task(_defer(interaction)))
+
+    wait = delay(interaction)
+    timer = None if wait is None else loop.call_later(wait, defer_now)
+    try:
+        reply = await work
+    finally:
+        if timer is not None:
+            timer.cancel()
+        # A reply (or the error handler's) must follow the defer, not race it.
+        alive = await deferring[0] if deferring else True
+    if not alive:
+        return  # the defer came too late, so would anything else; what the work did stands
+    try:
+        await send(interaction, reply)
+    except discord.NotFound as exc:
+        if exc.code != UNKNOWN_INTERACTION or interaction.response.is_done():
+            raise
+        _expired(interaction, "answered")
+
+
+async def _defer(interaction: discord.Interaction[Any]) -> bool:
+    """Defer; False if Discord says the interaction has expired."""
+    try:
         await interaction.response.defer(ephemeral=True, thinking=True)
-    await send(interaction, await task)
+    except discord.NotFound as exc:
+        if exc.code != UNKNOWN_INTERACTION:
+            raise
+        _expired(interaction, "deferred")
+        return False
+    return True
+
+
+def _expired(interaction: discord.Interaction[Any], action: str) -> None:
+    # The member saw "This interaction failed"; what the handler did (a bid) stands.
+    log.warning(
+        "interaction %s from %s expired before it could be %s (%.1f s after it was created)",
+        interaction.id, interaction.user.id, action, _age_of(interaction),
+    )  # fmt: skip
 
 
 class HouseClient(Protocol):

@@ -837,6 +837,11 @@ class DiscordEmulator:
                 raise TimeoutError(f"condition not met within {timeout}s: {predicate}")
             await asyncio.sleep(interval)
 
+    @property
+    def connected_bots(self) -> int:
+        """Gateway connections that identified (or resumed) and are still open."""
+        return sum(1 for c in self._conns if c.ready)
+
     async def wait_for_bot(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until a bot has identified and been sent its guilds."""
         await self.wait_for(lambda: any(c.ready for c in self._conns), timeout)
