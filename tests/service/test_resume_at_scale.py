@@ -4,16 +4,17 @@ batches, and after a restart only posts that missed a change are edited."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from bot.auctions.closing import CLOSE_BATCH, HORIZON, LATE, SWEEP_EVERY
+from bot.auctions.closing import CLOSE_BATCH, HORIZON, JOBS_PER_TURN, LATE, SWEEP_EVERY
 from bot.auctions.house import AuctionHouse
 from bot.clock import ManualClock
 from bot.domain.auction import Status
 from bot.storage.sqlite.store import SqliteStore
 from tests.conftest import ALICE, BOB, GUILD, MOD, make_service
-from tests.fakes import RecordingTimer
+from tests.fakes import CloseJob, RecordingTimer
 
 
 async def _start(service: AuctionHouse, handle: str, duration: str) -> int:
@@ -135,3 +136,44 @@ async def test_after_a_restart_only_posts_that_missed_a_change_are_behind(
     clock.advance(timedelta(hours=1) + LATE)
     await service.resume()  # closing changes what a post shows
     assert sorted(await service.posts_behind()) == [shown, missed]
+
+
+class _TurnTimer(RecordingTimer):
+    """Notes how many turns the event loop had taken when each job was made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.turns = 0
+        self.made_at_turn: list[int] = []
+
+    def remind_close(self, auction_id: int, at: datetime, job: CloseJob) -> None:
+        self.made_at_turn.append(self.turns)
+        super().remind_close(auction_id, at, job)
+
+
+async def test_a_start_with_many_auctions_ending_soon_lets_the_event_loop_run_between_jobs(
+    db: SqliteStore, clock: ManualClock
+) -> None:
+    # Making a timer job is slow in APScheduler (it inspects the callable and wakes the
+    # scheduler): hundreds in one go would block the loop that answers Discord.
+    first = make_service(db, clock, RecordingTimer())
+    count = JOBS_PER_TURN * 3 + 5
+    for n in range(count):
+        await _start(first, f"h{n}", "30m")
+    timer = _TurnTimer()
+    restarted = make_service(db, clock, timer)
+
+    async def turn() -> None:
+        while True:
+            await asyncio.sleep(0)
+            timer.turns += 1
+
+    ticking = asyncio.create_task(turn())
+    try:
+        await restarted.resume()
+    finally:
+        ticking.cancel()
+    assert len(timer.jobs) == count
+    per_turn = [timer.made_at_turn.count(t) for t in set(timer.made_at_turn)]
+    assert max(per_turn) <= JOBS_PER_TURN
+    assert len(per_turn) >= 4

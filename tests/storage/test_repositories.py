@@ -16,7 +16,7 @@ from bot.domain.errors import HandleUnavailable
 from bot.domain.handles import Handle
 from bot.domain.money import Currency, IncrementRule
 from bot.storage.sqlite.schema import bundled_migrations, migrate
-from bot.storage.sqlite.store import SqliteStore
+from bot.storage.sqlite.store import SqliteStore, _adopt_currency
 from bot.unit_of_work import UnitOfWork
 from tests.conftest import GUILD, OTHER_GUILD
 
@@ -150,6 +150,38 @@ async def test_migration_0004_gives_old_auctions_the_configured_currency(db_path
         assert kept.currency == Currency(name="credits", max_amount=99)
     finally:
         await store.close()
+
+
+def test_the_currency_update_at_each_start_reads_only_auctions_without_one(
+    db_path: Path,
+) -> None:
+    # It runs at every start: a scan would read every auction ever listed, history included.
+    old_database(db_path)
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        migrate(conn)
+        conn.executemany(
+            "INSERT INTO auctions (guild_id, handle_key, handle_display, platform,"
+            " starting_bid, increment_absolute, increment_percent, anti_snipe_window_us,"
+            " anti_snipe_extension_us, max_extensions, opened_by, opened_at, ends_at,"
+            " currency_name, currency_max) VALUES (1, ?, ?, 'x', 1, 1, 0, 0, 0, 0, 1, 0, 0,"
+            " 'credits', 99)",
+            [(f"h{n}", f"h{n}") for n in range(500)],
+        )
+        conn.execute("ANALYZE")
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        _adopt_currency(conn, GEMS)
+        conn.set_trace_callback(None)
+        (update,) = statements
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {update}")]
+        # Walks the partial index (only rows without a currency), never the table itself.
+        assert plan and all("USING INDEX auctions_without_currency" in step for step in plan), plan
+        assert conn.execute(
+            "SELECT currency_name, COUNT(*) FROM auctions GROUP BY currency_name ORDER BY 1"
+        ).fetchall() == [("credits", 500), ("gems", 1)]
+    finally:
+        conn.close()
 
 
 async def test_without_a_configured_currency_old_auctions_get_the_default(db_path: Path) -> None:

@@ -277,7 +277,9 @@ def _commit_batch(
 
 def _adopt_currency(conn: sqlite3.Connection, currency: Currency) -> None:
     """Give auctions listed before auctions kept their currency the one they were listed in."""
+    # Only the rows the partial index holds (migration 0008), not every auction ever listed.
     conn.execute(
-        "UPDATE auctions SET currency_name = ?, currency_max = ? WHERE currency_name IS NULL",
+        "UPDATE auctions INDEXED BY auctions_without_currency"
+        " SET currency_name = ?, currency_max = ? WHERE currency_name IS NULL",
         (currency.name, currency.max_amount),
     )
