@@ -50,9 +50,19 @@ class AuctionRepository(Protocol):
         """The open auction for the handle, else its most recent one."""
         ...
 
-    def list_open(self, guild_id: int | None = None) -> list[Auction]:
-        """Open auctions soonest ending first; every server's when ``guild_id`` is None."""
+    def list_open(
+        self,
+        guild_id: int | None = None,
+        *,
+        containing: str = "",
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Auction]:
+        """Open auctions soonest ending first; every server's when ``guild_id`` is None; only
+        those whose handle key contains ``containing``; ``limit`` of them from ``offset``."""
         ...
+
+    def count_open(self, guild_id: int) -> int: ...
 
     def apply_bid(
         self,

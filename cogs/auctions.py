@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.auctions.read_models import PublicAuction
+from bot.auctions.read_models import OpenPage
 from bot.client import AuctionBot
 from bot.interface import rendering
 from bot.interface.components import PostButton, info_reply
@@ -41,23 +41,22 @@ class ListPageButton(
 
     async def clicked(self, interaction: discord.Interaction[Any]) -> None:
         house = bot_of(interaction).house
-        views = await house.list_open(guild_id_of(interaction), interaction.user.id)
-        embed, pager = list_page(views, self.page)
+        page = await house.open_page(
+            guild_id_of(interaction), self.page, rendering.LIST_PAGE_SIZE, interaction.user.id
+        )
+        embed, pager = list_page(page)
         await interaction.response.edit_message(embed=embed, view=pager)
 
 
-def list_page(
-    views: list[PublicAuction], page: int
-) -> tuple[discord.Embed, discord.ui.View | None]:
+def list_page(page: OpenPage) -> tuple[discord.Embed, discord.ui.View | None]:
     """One page of /auction list, with Previous/Next when there is more than one."""
-    pages = rendering.page_count(len(views))
-    page = min(max(page, 0), pages - 1)
-    embed = rendering.list_embed(views, page)
-    if pages == 1:
+    embed = rendering.list_embed(page)
+    if page.pages == 1:
         return embed, None
+    at, last = page.page, page.pages - 1
     pager = discord.ui.View(timeout=None)
-    pager.add_item(ListPageButton("previous", max(page - 1, 0), disabled=page == 0))
-    pager.add_item(ListPageButton("next", min(page + 1, pages - 1), disabled=page == pages - 1))
+    pager.add_item(ListPageButton("previous", max(at - 1, 0), disabled=at == 0))
+    pager.add_item(ListPageButton("next", min(at + 1, last), disabled=at == last))
     return embed, pager
 
 
@@ -96,8 +95,10 @@ class Auctions(commands.Cog):
         """The open auctions, soonest ending first."""
 
         async def work() -> Reply:
-            views = await self.house.list_open(guild_id_of(interaction), interaction.user.id)
-            embed, pager = list_page(views, 0)
+            page = await self.house.open_page(
+                guild_id_of(interaction), 0, rendering.LIST_PAGE_SIZE, interaction.user.id
+            )
+            embed, pager = list_page(page)
             return Reply(embed=embed, view=pager)
 
         await answer(interaction, work())

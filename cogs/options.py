@@ -44,15 +44,12 @@ async def open_auction_choices(
     typed = handle_key(current)
     now = bot.clock.now()
     choices = []
-    for view in await bot.house.list_open(guild_id_of(interaction)):
-        if typed and typed not in view.handle.key:
-            continue
+    # Discord shows at most 25; only those are read from the database.
+    for view in await bot.house.open_matching(guild_id_of(interaction), typed, 25):
         price = rendering.price_text(view)
         left = max(int((view.ends_at - now).total_seconds()), 0)
         name = f"@{view.handle.display} · {price} · ends in {_short(left)}"
         choices.append(app_commands.Choice(name=name[:100], value=view.handle.display))
-        if len(choices) == 25:  # Discord's limit
-            break
     return choices
 
 

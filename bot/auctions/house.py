@@ -11,7 +11,13 @@ from bot.auctions.members import MemberSettings
 from bot.auctions.moderation import Moderation
 from bot.auctions.posts import PostRecords
 from bot.auctions.queries import Queries
-from bot.auctions.read_models import BidReceipt, PublicAuction, PublicBid, VoidReceipt
+from bot.auctions.read_models import (
+    BidReceipt,
+    OpenPage,
+    PublicAuction,
+    PublicBid,
+    VoidReceipt,
+)
 from bot.auctions.server_settings import (
     ChannelKind,
     RoleList,
@@ -132,6 +138,14 @@ class AuctionHouse:
 
     async def list_open(self, guild_id: int, viewer_id: int | None = None) -> list[PublicAuction]:
         return await self.queries.list_open(guild_id, viewer_id)
+
+    async def open_page(
+        self, guild_id: int, page: int, page_size: int, viewer_id: int | None = None
+    ) -> OpenPage:
+        return await self.queries.open_page(guild_id, page, page_size, viewer_id)
+
+    async def open_matching(self, guild_id: int, typed: str, limit: int) -> list[PublicAuction]:
+        return await self.queries.open_matching(guild_id, typed, limit)
 
     async def bid_history(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.auctions.common import auction_by_id, latest_auction
-from bot.auctions.read_models import PublicAuction, PublicBid
+from bot.auctions.read_models import OpenPage, PublicAuction, PublicBid
 from bot.domain.auction import Auction
 from bot.unit_of_work import Store, UnitOfWork
 
@@ -30,6 +30,28 @@ class Queries:
         """Open auctions, soonest ending first."""
         found = await self._store.read(lambda uow: uow.auctions.list_open(guild_id))
         return [PublicAuction.of(a, viewer_id) for a in found]
+
+    async def open_page(
+        self, guild_id: int, page: int, page_size: int, viewer_id: int | None = None
+    ) -> OpenPage:
+        """One page of the open auctions (the last one if ``page`` is past it)."""
+
+        def query(uow: UnitOfWork) -> OpenPage:
+            total = uow.auctions.count_open(guild_id)
+            pages = max(1, -(-total // page_size))
+            shown = min(max(page, 0), pages - 1)
+            found = uow.auctions.list_open(guild_id, offset=shown * page_size, limit=page_size)
+            views = [PublicAuction.of(a, viewer_id) for a in found]
+            return OpenPage(views=views, page=shown, pages=pages, total=total)
+
+        return await self._store.read(query)
+
+    async def open_matching(self, guild_id: int, typed: str, limit: int) -> list[PublicAuction]:
+        """Open auctions whose handle contains ``typed`` (a handle key), soonest ending first."""
+        found = await self._store.read(
+            lambda uow: uow.auctions.list_open(guild_id, containing=typed, limit=limit)
+        )
+        return [PublicAuction.of(a) for a in found]
 
     async def bid_history(
         self,

@@ -125,3 +125,13 @@ class BidReceipt:
 class VoidReceipt:
     voided: int
     auction: PublicAuction
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPage:
+    """One page of a server's open auctions, soonest ending first."""
+
+    views: list[PublicAuction]
+    page: int  # from 0, within the pages there are
+    pages: int  # at least 1, even when none is open
+    total: int  # open auctions on the server

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import discord
 
-from bot.auctions.read_models import BidReceipt, PublicAuction, PublicBid
+from bot.auctions.read_models import BidReceipt, OpenPage, PublicAuction, PublicBid
 from bot.domain.auction import Effect, Outcome
 from bot.domain.money import Currency
 
@@ -147,26 +147,21 @@ def bid_reply(receipt: BidReceipt) -> str:
     return text
 
 
-def page_count(items: int) -> int:
-    """How many pages /auction list needs (at least one, even when empty)."""
-    return max(1, -(-items // LIST_PAGE_SIZE))
-
-
-def list_embed(views: list[PublicAuction], page: int) -> discord.Embed:
-    pages = page_count(len(views))
-    shown = views[page * LIST_PAGE_SIZE : (page + 1) * LIST_PAGE_SIZE]
+def list_embed(page: OpenPage) -> discord.Embed:
     embed = discord.Embed(title="Open auctions", colour=COLOUR_OPEN)
-    if not views:
+    if not page.views:
         embed.description = "No auctions are open right now."
         return embed
     lines = []
-    for view in shown:
+    for view in page.views:
         price = price_text(view, unset=f"starts at {view.currency.format(view.starting_bid)}")
         lines.append(
             f"**{handle_text(view)}**: {price}, {view.bid_count} bid(s), ends {discord.utils.format_dt(view.ends_at, 'R')}"
         )
     embed.description = "\n".join(lines)
-    embed.set_footer(text=f"Page {page + 1} of {pages}, soonest ending first ({len(views)} open)")
+    embed.set_footer(
+        text=f"Page {page.page + 1} of {page.pages}, soonest ending first ({page.total} open)"
+    )
     return embed
 
 

@@ -421,6 +421,36 @@ async def test_list_open_is_soonest_first(service: AuctionHouse) -> None:
     assert [v.handle.key for v in await service.list_open(GUILD)] == ["early", "late"]
 
 
+async def test_open_auctions_are_read_a_page_at_a_time(
+    service: AuctionHouse, db: SqliteStore
+) -> None:
+    for n in range(23):
+        await start(service, f"h{n:02}", duration=f"{n + 1}m")
+    traced: list[str] = []
+    await db.on_connection(lambda conn: conn.set_trace_callback(traced.append))
+    page = await service.open_page(GUILD, 1, 10)
+    await db.on_connection(lambda conn: conn.set_trace_callback(None))
+    assert [v.handle.key for v in page.views] == [f"h{n:02}" for n in range(10, 20)]
+    assert (page.page, page.pages, page.total) == (1, 3, 23)
+    assert any("LIMIT 10 OFFSET 10" in sql for sql in traced)  # not every open auction
+    last = await service.open_page(GUILD, 99, 10)  # a button from before auctions closed
+    assert (last.page, [v.handle.key for v in last.views]) == (2, ["h20", "h21", "h22"])
+    assert (await service.open_page(OTHER_GUILD, 0, 10)).pages == 1
+
+
+async def test_autocomplete_reads_the_first_matches_only(service: AuctionHouse) -> None:
+    for n in range(40):
+        await start(service, f"og{n:02}", duration=f"{40 - n}m")
+    await start(service, "other", duration="1m")
+    found = await service.open_matching(GUILD, "og", 25)
+    assert len(found) == 25
+    assert [v.handle.key for v in found[:2]] == ["og39", "og38"]  # soonest ending first
+    assert [v.handle.key for v in await service.open_matching(GUILD, "g1", 25)] == [
+        f"og{n}" for n in range(19, 9, -1)
+    ]
+    assert await service.open_matching(OTHER_GUILD, "og", 25) == []
+
+
 async def test_get_auction_falls_back_to_the_latest_closed_one(service: AuctionHouse) -> None:
     await start(service)
     await service.cancel(GUILD, MOD, "ogname", "x")

@@ -227,18 +227,28 @@ class SqliteAuctions:
         ).fetchone()
         return None if row is None else self._remember(_auction(row))
 
-    def list_open(self, guild_id: int | None = None) -> list[Auction]:
-        if guild_id is None:
-            rows = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM auctions WHERE status = 'open' ORDER BY ends_at, id"
-            ).fetchall()
-        else:
-            rows = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM auctions WHERE status = 'open' AND guild_id = ? "
-                "ORDER BY ends_at, id",
-                (guild_id,),
-            ).fetchall()
+    def list_open(
+        self,
+        guild_id: int | None = None,
+        *,
+        containing: str = "",
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Auction]:
+        # Only the rows asked for are read whole: a page, or autocomplete's 25.
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM auctions WHERE status = 'open'"
+            " AND (? IS NULL OR guild_id = ?) AND instr(handle_key, ?) > 0"
+            " ORDER BY ends_at, id LIMIT ? OFFSET ?",
+            (guild_id, guild_id, containing, -1 if limit is None else limit, max(offset, 0)),
+        ).fetchall()
         return [_auction(r) for r in rows]
+
+    def count_open(self, guild_id: int) -> int:
+        count: int = self._conn.execute(
+            "SELECT COUNT(*) FROM auctions WHERE status = 'open' AND guild_id = ?", (guild_id,)
+        ).fetchone()[0]
+        return count
 
     def apply_bid(
         self,
