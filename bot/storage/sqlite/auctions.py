@@ -86,11 +86,15 @@ def _auction(row: Any) -> Auction:  # a row of _COLUMNS
 
 
 class SqliteAuctions:
-    """Every change to an auction's row sets its ``revision`` to a number this process has
-    never given out before (a counter, so a rolled-back change's number is not reused).
-    A decoded auction is therefore current exactly when its row still has its revision:
-    reads check that with a one-column look-up and skip reading and decoding the whole row,
-    which is most of a bid's work on a hot auction."""
+    """Keeps decoded auctions between transactions: reading and decoding a whole row is
+    most of a bid's work on a hot auction. The copies are exact because every change to the
+    auctions table goes through this repository, which updates or drops the copy it changes,
+    and the store calls ``forget_cached`` whenever a rollback undoes changes (so no copy of
+    an uncommitted state outlives it) and after raw maintenance on the connection. The one
+    process that may use the file (``ProcessLock``) is the only writer.
+
+    Every change also gives the row a new ``revision`` (a counter, never reused), so a post
+    that shows an older revision than its auction's is known to be behind."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -106,21 +110,14 @@ class SqliteAuctions:
         return next(self._revisions)
 
     def forget_cached(self) -> None:
-        """After changes made around the repository (maintenance on the raw connection)."""
+        """After a rollback that undid changes, or changes made around the repository."""
         self._cache.clear()
         self._open_ids.clear()
 
     def _cached(self, auction_id: int) -> Auction | None:
         cached = self._cache.get(auction_id)
-        if cached is None:
-            return None
-        row = self._conn.execute(
-            "SELECT revision FROM auctions WHERE id = ?", (auction_id,)
-        ).fetchone()
-        if row is None or row[0] != cached.revision:
-            del self._cache[auction_id]
-            return None
-        self._cache.move_to_end(auction_id)
+        if cached is not None:
+            self._cache.move_to_end(auction_id)
         return cached
 
     def _remember(self, auction: Auction) -> Auction:

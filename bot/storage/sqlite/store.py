@@ -249,6 +249,7 @@ def _commit_batch(
             if not single:
                 conn.execute("SAVEPOINT write")
             uow = UnitOfWork(repos)
+            changes = conn.total_changes
             try:
                 value = write.fn(uow)
             except Exception as exc:
@@ -256,6 +257,8 @@ def _commit_batch(
                     # SQLite rolled the whole transaction back itself (SQLITE_FULL, an I/O
                     # error): the batch's other writes are undone too, so all fail with it.
                     raise
+                if conn.total_changes != changes:  # what it changed is undone below
+                    repos.auctions.forget_cached()
                 if not single:
                     conn.execute("ROLLBACK TO write")
                     conn.execute("RELEASE write")
@@ -269,6 +272,7 @@ def _commit_batch(
         else:
             conn.execute("COMMIT")
     except BaseException:
+        repos.auctions.forget_cached()  # the whole batch is undone
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
