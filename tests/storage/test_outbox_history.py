@@ -115,6 +115,20 @@ def test_prune_deletes_only_finished_messages_older_than_the_cutoff(
     assert remaining == kept
 
 
+def test_prune_steps_over_gaps_in_the_ids(conn: sqlite3.Connection) -> None:
+    old = T0
+    _add(conn, created=old, delivered=old)
+    conn.execute(
+        "INSERT INTO outbox (id, guild_id, kind, payload, created_at, next_attempt_at,"
+        " delivered_at) VALUES (1000000, 1, 'outbid', '{}', ?, ?, ?)",
+        (to_us(old), to_us(old), to_us(old)),
+    )
+    outbox = SqliteOutbox(conn)
+    first = outbox.prune(old + timedelta(days=1), from_id=None, chunk=10)
+    assert first == (1, 1_000_000)  # the next chunk starts at the next row, not at id 11
+    assert outbox.prune(old + timedelta(days=1), from_id=1_000_000, chunk=10) == (1, None)
+
+
 def test_prune_of_an_empty_outbox(conn: sqlite3.Connection) -> None:
     assert SqliteOutbox(conn).prune(T0, from_id=None, chunk=10) == (0, None)
 

@@ -123,8 +123,8 @@ class SqliteOutbox:
         # Ids follow creation: once the next row was created after the cutoff, it and every
         # later one finished after it too.
         following = self._conn.execute(
-            "SELECT created_at FROM outbox WHERE id >= ? ORDER BY id LIMIT 1", (end,)
+            "SELECT id, created_at FROM outbox WHERE id >= ? ORDER BY id LIMIT 1", (end,)
         ).fetchone()
-        if following is None or following[0] >= cutoff:
+        if following is None or following[1] >= cutoff:
             return deleted, None
-        return deleted, end
+        return deleted, following[0]  # past any gap in the ids (pruned before)
