@@ -30,8 +30,6 @@ import argparse
 import asyncio
 import gc
 import math
-import os
-import platform
 import sqlite3
 import sys
 import tempfile
@@ -39,13 +37,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from importlib import metadata
 from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
 import aiosqlite
 
+from benchmarks.common import NoReminders, print_machine
 from bot.auctions.bidding import place_bid
 from bot.auctions.common import open_auction
 from bot.auctions.house import AuctionHouse
@@ -125,19 +123,6 @@ class Options:
     naive: bool
 
 
-class _NoReminders:
-    """The core asks for close reminders; the benchmark's auctions never close."""
-
-    def remind_close(self, auction_id: int, at: object, job: object) -> None:
-        pass
-
-    def forget(self, auction_id: int) -> None:
-        pass
-
-    def repeat(self, name: str, every: object, job: object) -> None:
-        pass
-
-
 # -- the service ---------------------------------------------------------------------------
 
 
@@ -145,7 +130,7 @@ async def _open_service(path: Path, synchronous: Synchronous) -> tuple[SqliteSto
     """The store and the use cases as ``python -m bot`` builds them (events and all)."""
     bus = MessageBus()
     db = await SqliteStore.open(path, synchronous=synchronous, publish=bus.publish)
-    core = build_core(db, bus, clock=SystemClock(), timer=_NoReminders(), defaults=SETTINGS)
+    core = build_core(db, bus, clock=SystemClock(), timer=NoReminders(), defaults=SETTINGS)
     return db, core.house
 
 
@@ -457,30 +442,6 @@ def check_consistency(path: Path, auction_id: int, accepted: int) -> None:
         )
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith(("model name", "Hardware", "cpu model")):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def machine() -> list[tuple[str, str]]:
-    cores = os.cpu_count() or 0
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    return [
-        ("platform", platform.platform()),
-        ("cpu", _cpu_model()),
-        ("cores", f"{cores} ({usable} usable)"),
-        ("python", f"{platform.python_implementation()} {platform.python_version()}"),
-        ("sqlite", sqlite3.sqlite_version),
-        ("aiosqlite", metadata.version("aiosqlite")),
-    ]
-
-
 def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.3f}"
 
@@ -553,9 +514,7 @@ def _progress(text: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     opts = _parse(argv)
     began = time.perf_counter()
-    print("machine")
-    for key, value in machine():
-        print(f"  {key:<10} {value}")
+    print_machine()
     print("settings")
     print(f"  {'bids':<10} {opts.bids:,} per phase (+{opts.warmup:,} unmeasured warm-up bids)")
     print(f"  {'bidders':<10} {opts.concurrency:,} concurrent ({opts.bidding} bidding)")

@@ -46,7 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.bench import machine
+from benchmarks.common import print_machine
 from tests.e2e.conftest import BASE_CONFIG, auction_post, reply_text, start_auction
 from tests.e2e.discord_emulator import (
     ALICE_ID,
@@ -532,9 +532,7 @@ async def run(opts: Options, root: Path) -> tuple[list[Round], list[Round]]:
 def main(argv: Sequence[str] | None = None) -> int:
     opts = _parse(argv)
     began = time.perf_counter()
-    print("machine")
-    for key, value in machine():
-        print(f"  {key:<10} {value}")
+    print_machine()
     print("settings")
     print(f"  {'bids':<10} {opts.bids:,} /bid interactions per burst, from {len(MEMBERS)} members")
     print(

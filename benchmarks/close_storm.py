@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from benchmarks.bench import machine
+from benchmarks.common import print_machine
 from bot.bootstrap import Core, build_core
 from bot.clock import SystemClock
 from bot.delivery.dispatcher import DeliverySettings, OutboxDispatcher
@@ -240,9 +240,7 @@ def _parse(argv: Sequence[str] | None) -> Options:
 
 def main(argv: Sequence[str] | None = None) -> int:
     opts = _parse(argv)
-    print("machine")
-    for key, value in machine():
-        print(f"  {key:<10} {value}")
+    print_machine()
     print("settings")
     print(f"  {'auctions':<10} {opts.auctions:,} across {opts.servers} servers, one bid each")
     print(f"  {'ends':<10} spread over {opts.window:.0f} s")

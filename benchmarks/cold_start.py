@@ -49,7 +49,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from benchmarks.bench import machine
+from benchmarks.common import print_machine
 from benchmarks.scale import (
     OpenAuctions,
     connect,
@@ -412,9 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _child(args.child, args.profile)
     sizes = QUICK if args.quick else FULL
     began = time.perf_counter()
-    print("machine")
-    for key, value in machine():
-        print(f"  {key:<10} {value}")
+    print_machine()
     print("settings")
     print(
         f"  {'history':<10} {sizes.closed:,} closed auctions, {sizes.bids:,} bids,"

@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from benchmarks.bench import machine
+from benchmarks.common import NoReminders, print_machine
 from benchmarks.scale import History, connect, finish, mib, percentile, seed_history, size_of
 from bot.auctions.house import AuctionHouse
 from bot.bootstrap import build_core
@@ -100,19 +100,6 @@ FULL = Sizes(1_000_000, 500_000, 50_000, 1_000, 4_000, 200, 1_000, 5_000, 1_000)
 QUICK = Sizes(20_000, 10_000, 1_000, 100, 1_000, 20, 50, 200, 50)
 
 
-class _NoReminders:
-    """The open auction never closes during the run; closing is not what is measured."""
-
-    def remind_close(self, auction_id: int, at: object, job: object) -> None:
-        pass
-
-    def forget(self, auction_id: int) -> None:
-        pass
-
-    def repeat(self, name: str, every: object, job: object) -> None:
-        pass
-
-
 class RecordingSender:
     """Delivers nothing, remembers every message it was handed."""
 
@@ -146,7 +133,7 @@ class Side:
 async def _open_side(name: str, path: Path, clock: Clock) -> Side:
     bus = MessageBus()
     store = await SqliteStore.open(path, publish=bus.publish)
-    core = build_core(store, bus, clock=clock, timer=_NoReminders(), defaults=SETTINGS)
+    core = build_core(store, bus, clock=clock, timer=NoReminders(), defaults=SETTINGS)
     sender = RecordingSender()
     dispatcher = OutboxDispatcher(store, sender, clock=clock, settings=DeliverySettings())
     return Side(name, path, store, core.house, sender, dispatcher)
@@ -525,9 +512,7 @@ def _parse(argv: Sequence[str] | None) -> tuple[Sizes, bool]:
 def main(argv: Sequence[str] | None = None) -> int:
     sizes, quick = _parse(argv)
     began = time.perf_counter()
-    print("machine")
-    for key, value in machine():
-        print(f"  {key:<10} {value}")
+    print_machine()
     print("settings")
     print(
         f"  {'seeded':<10} {sizes.delivered:,} delivered outbox messages, {sizes.bids:,} bids,"

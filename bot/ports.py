@@ -73,8 +73,9 @@ class AuctionRepository(Protocol):
         amount: int,
         maximum: int,
         placed_at: datetime,
-    ) -> int:
-        """Append the bid and move the auction to the decided state. Returns the bid's id."""
+    ) -> tuple[int, Auction]:
+        """Append the bid and move the auction to the decided state. Returns the bid's id
+        and the auction as the bid leaves it."""
         ...
 
     def update_standing(self, auction_id: int, standing: Standing) -> None: ...

@@ -51,10 +51,9 @@ def place_bid(
         now=now,
     )
     cap = maximum if maximum is not None else amount
-    bid_id = uow.auctions.apply_bid(
+    bid_id, updated = uow.auctions.apply_bid(
         auction, decision, bidder_id=bidder_id, amount=amount, maximum=cap, placed_at=now
     )
-    updated = auction.after_bid(decision)
     price = decision.standing.price
     assert price is not None
     uow.record(BidAccepted(auction.id, bid_id, bidder_id, price, decision.effect))

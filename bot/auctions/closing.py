@@ -107,10 +107,6 @@ def close_all_due(uow: UnitOfWork, auction_ids: Sequence[int], now: datetime) ->
     return closed
 
 
-def _close_batch(auction_ids: Sequence[int], now: datetime, uow: UnitOfWork) -> list[Auction]:
-    return close_all_due(uow, auction_ids, now)
-
-
 class Closing:
     def __init__(
         self, store: Store, clock: Clock, timer: CloseTimer, *, horizon: timedelta = HORIZON
@@ -192,7 +188,9 @@ class Closing:
             batch = auction_ids[start : start + CLOSE_BATCH]
             now = self._clock.now()
             try:
-                done = await self._store.write(functools.partial(_close_batch, batch, now))
+                done = await self._store.write(
+                    functools.partial(close_all_due, auction_ids=batch, now=now)
+                )
             except Exception:
                 retry_at = now + CLOSE_RETRY
                 log.exception(

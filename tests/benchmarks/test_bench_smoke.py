@@ -6,27 +6,16 @@ Nothing here asserts on speed: timed assertions flake on shared machines.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks.runner import imports_no_discord, quick_run
+
 TIMEOUT = 120  # seconds; --quick takes about one
 
 
 def _bench(*args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench", "--quick", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    return quick_run("bench", *args, timeout=TIMEOUT)
 
 
 def _rate(output: str, label: str) -> float:
@@ -63,5 +52,4 @@ def test_refused_bids_and_full_sync_leave_a_consistent_store(args: tuple[str, ..
 
 
 def test_the_benchmark_does_not_import_discord() -> None:
-    code = "import sys, benchmarks.bench; assert 'discord' not in sys.modules, 'discord imported'"
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=TIMEOUT)
+    imports_no_discord("bench", timeout=TIMEOUT)

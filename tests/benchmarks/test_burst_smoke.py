@@ -7,25 +7,14 @@ Nothing here asserts on speed: timed assertions flake on shared machines.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks.runner import quick_run
+
 TIMEOUT = 90  # seconds; --quick takes a few
 
 
 def test_quick_burst_prints_every_figure_and_checks_the_stored_bids() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.burst", "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    out = result.stdout
-    assert result.returncode == 0, out + result.stderr
+    out = quick_run("burst", timeout=TIMEOUT)
     for heading in ("platform", "cpu", "cores", "python"):
         assert re.search(rf"^  {heading} +\S", out, re.MULTILINE), heading
     assert re.search(r"^  round 1 bot +[\d,]+ answered/s .* \d+ accepted, \d+ refused", out, re.M)

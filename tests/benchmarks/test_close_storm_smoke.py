@@ -4,20 +4,12 @@ checks pass (each auction closed once, each message delivered once). No speed as
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks.runner import quick_run
 
 
 def test_quick_close_storm_prints_every_figure_and_checks_pass() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.close_storm", "--quick"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    out = result.stdout
-    assert result.returncode == 0, out + result.stderr
+    out = quick_run("close_storm", timeout=300)
     for name in ("closes alone", "with delivery"):
         assert re.search(
             rf"^RESULT close storm, {name}: lag p50 [\d,]+ ms, p99 [\d,]+ ms, max [\d,]+ ms;"

@@ -7,30 +7,15 @@ Nothing here asserts on speed or memory: such assertions flake on shared machine
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks.runner import imports_no_discord, quick_run
+
 TIMEOUT = 60  # seconds; --quick takes a few
 MS = r"[\d,]+ ms"
 
 
-def _cold_start() -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.cold_start", "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
 def test_quick_run_prints_every_figure_for_each_start() -> None:
-    out = _cold_start()
+    out = quick_run("cold_start", timeout=TIMEOUT)
     for heading in ("platform", "cpu", "cores", "python", "sqlite", "history", "each start"):
         assert heading in out
     for name, count in (("baseline", "0"), ("context", "1,000"), ("large", "5,000")):
@@ -58,8 +43,4 @@ def test_quick_run_prints_every_figure_for_each_start() -> None:
 
 
 def test_the_benchmark_does_not_import_discord() -> None:
-    code = (
-        "import sys, benchmarks.cold_start, benchmarks.scale;"
-        " assert 'discord' not in sys.modules, 'discord imported'"
-    )
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=TIMEOUT)
+    imports_no_discord("cold_start", "scale", timeout=TIMEOUT)

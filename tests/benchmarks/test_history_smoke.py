@@ -7,30 +7,15 @@ Nothing here asserts on speed: timed assertions flake on shared machines.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks.runner import imports_no_discord, quick_run
+
 TIMEOUT = 60  # seconds; --quick takes a few
 MS = r"[\d,]+\.\d+ ms"
 
 
-def _history() -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.history", "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
 def test_quick_run_prints_every_figure_against_its_baseline() -> None:
-    out = _history()
+    out = quick_run("history", timeout=TIMEOUT)
     for heading in ("platform", "cpu", "cores", "python", "sqlite", "seeded", "baseline"):
         assert heading in out
     for name in ("bid latency", "dispatcher wake-up delivering 50", "dispatcher idle wake-up"):
@@ -57,8 +42,4 @@ def test_quick_run_prints_every_figure_against_its_baseline() -> None:
 
 
 def test_the_benchmark_does_not_import_discord() -> None:
-    code = (
-        "import sys, benchmarks.history, benchmarks.scale;"
-        " assert 'discord' not in sys.modules, 'discord imported'"
-    )
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=TIMEOUT)
+    imports_no_discord("history", "scale", timeout=TIMEOUT)

@@ -256,7 +256,7 @@ class SqliteAuctions:
         amount: int,
         maximum: int,
         placed_at: datetime,
-    ) -> int:
+    ) -> tuple[int, Auction]:
         standing = decision.standing
         revision = self._revision()
         cursor = self._conn.execute(
@@ -278,12 +278,11 @@ class SqliteAuctions:
                 to_us(decision.ends_at), decision.extensions, revision, auction.id,
             ),
         )  # fmt: skip
-        # The row now holds exactly this state; if the transaction rolls back, the row's
-        # revision goes back with it and this entry no longer matches.
-        self._remember(auction.after_bid(decision, revision))
+        # The row now holds exactly this state (a rollback drops the copy: forget_cached).
+        updated = self._remember(auction.after_bid(decision, revision))
         bid_id = cursor.lastrowid
         assert bid_id is not None
-        return bid_id
+        return bid_id, updated
 
     def update_standing(self, auction_id: int, standing: Standing) -> None:
         self._conn.execute(
