@@ -12,6 +12,11 @@ bot, ack-only, bot, ack-only, ... so a slow patch of the machine hits both.
 - the ack-only bot: ``benchmarks.ack_bot``, a plain discord.py client with a ``/bid`` of the
   same shape that answers each interaction with one ephemeral ``send_message``.
 
+They differ in one setting that is not work: the bot keeps its HTTP connections in a bounded
+pool (``[discord].http_connections``, 100), the ack-only bot has discord.py's default, a
+connector with no limit, which opens a connection for each answer in flight. The
+connections each one opened during the burst are printed with its round.
+
 A round injects ``--bids`` interactions through the gateway as fast as the emulator can
 write them (the bot reads them from its socket as a backlog), then waits until each one is
 answered or has failed. What is measured comes from the emulator's own records, not the
@@ -47,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.common import print_machine
+from bot.config import DiscordSettings
 from tests.e2e.conftest import BASE_CONFIG, auction_post, reply_text, start_auction
 from tests.e2e.discord_emulator import (
     ALICE_ID,
@@ -96,6 +102,7 @@ class Round:
     followups: int = 0  # deferred first, answered by a follow-up
     needless_followups: int = 0  # ... although the answer was ready within DEADLINE
     other_requests: int = 0  # not answers: outbid DMs, post edits...
+    connections: int = 0  # TCP connections the bot opened to the emulator during the burst
     seconds: float = 0.0  # first interaction created -> the last one answered
     inject_seconds: float = 0.0
     first_response: list[float] = field(default_factory=list, repr=False)
@@ -209,7 +216,7 @@ def _python(module: str, profile: Path | None) -> list[str]:
 
 def real_bot(emulator: DiscordEmulator, workdir: Path, profile: Path | None) -> Child:
     """``python -m bot`` (through the e2e harness's entry point), config as in the e2e suite
-    but with the example config's post edit interval."""
+    but with the defaults' post edit interval and connection pool."""
     config = workdir / "config.toml"
     config.write_text(
         BASE_CONFIG.format(
@@ -218,6 +225,7 @@ def real_bot(emulator: DiscordEmulator, workdir: Path, profile: Path | None) -> 
             audit=AUDIT_CHANNEL_ID,
             moderator_role=MODERATOR_ROLE_ID,
             edit_interval="3s",
+            http_connections=DiscordSettings().http_connections,
             snipe_window="2m",
             snipe_extension="2m",
             platform="x",
@@ -397,7 +405,7 @@ async def _burst(
     emulator: DiscordEmulator, child: Child, number: int, bids: int, handle: str
 ) -> Round:
     result = Round(bot="bot" if child.label == "the bot" else "ack-only", number=number, sent=bids)
-    since = len(emulator.requests())
+    since, connected = len(emulator.requests()), emulator.connections_opened
     cpu_before, emulator_cpu_before = child.cpu_seconds(), time.process_time()
     began = time.monotonic()
     handles = await inject(emulator, bids, handle)
@@ -406,6 +414,7 @@ async def _burst(
     cpu_after, emulator_cpu_after = child.cpu_seconds(), time.process_time()
     await asyncio.sleep(0.2)  # a late callback's retry, if any, is recorded too
     measure(result, handles, emulator.requests()[since:])
+    result.connections = emulator.connections_opened - connected
     if cpu_before is not None and cpu_after is not None:
         result.cpu_seconds = cpu_after[0] - cpu_before[0]
         result.thread_cpu_seconds = cpu_after[1] - cpu_before[1]
@@ -458,6 +467,7 @@ def _round_line(r: Round) -> str:
         f"first response p50 {_ms(percentile(r.first_response, 0.5))}, "
         f"p99 {_ms(percentile(r.first_response, 0.99))}; injected in {r.inject_seconds:.2f} s; "
         f"{r.other_requests:,} other requests (DMs, post edits); "
+        f"{r.connections:,} connections opened; "
         f"CPU per interaction: bot {_cpu_ms(r.cpu_seconds, r.sent)} "
         f"(other threads than the loop {_cpu_ms(r.thread_cpu_seconds, r.sent)}), "
         f"emulator {_cpu_ms(r.emulator_cpu_seconds, r.sent)}"
@@ -495,6 +505,7 @@ def _summary(name: str, rounds: Sequence[Round]) -> list[str]:
         f"  CPU per interaction, bot process: median "
         f"{_cpu_ms(statistics.median(cpus), 1) if cpus else '-'} "
         f"(emulator: {_cpu_ms(statistics.median(r.emulator_cpu_seconds / r.sent for r in rounds), 1)})",
+        f"  connections opened per burst: {_per_round([r.connections for r in rounds])}",
         f"  time to first response: p50 {_ms(percentile(latencies, 0.5))}, "
         f"p99 {_ms(percentile(latencies, 0.99))} (rounds p50: {', '.join(p50s)}; "
         f"p99: {', '.join(p99s)})",

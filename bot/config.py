@@ -48,6 +48,9 @@ class DiscordSettings:
     # The bot's own requests (outbox messages and post edits; not interaction answers),
     # under Discord's global limit of 50/s per bot. Several processes share that limit.
     requests_per_second: int = 40
+    # HTTP connections to Discord kept open and reused (discord.py's own default is no limit,
+    # which opens a new connection for each answer in flight during a burst).
+    http_connections: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,7 @@ class Config:
 KNOWN_KEYS: dict[str, set[str]] = {
     "discord": {
         "token", "guild_ids", "auction_channel_id", "audit_channel_id", "post_edit_interval",
-        "requests_per_second",
+        "requests_per_second", "http_connections",
     },
     "database": {"path", "synchronous"},
     "handles": {"platform", "reserved", "generic"},
@@ -264,6 +267,7 @@ def parse_config(
         guild_ids=discord.snowflakes("guild_ids"),
         post_edit_interval=discord.duration("post_edit_interval", timedelta(seconds=3)),
         requests_per_second=discord.integer("requests_per_second", 40, low=1, high=50),
+        http_connections=discord.integer("http_connections", 100, low=4, high=1000),
     )
 
     database = _table(raw, "database")

@@ -71,6 +71,7 @@ def test_invalid_toml(tmp_path: Path) -> None:
         ("[currency]\nmax_amount = 0\n", r"\[currency\]\.max_amount must be between"),
         ('[handles.generic]\ncharacters = "z-a"\n', r"\[handles.generic\]"),
         ("[discord]\nrequests_per_second = 60\n", r"\[discord\]\.requests_per_second must be"),
+        ("[discord]\nhttp_connections = 0\n", r"\[discord\]\.http_connections must be between"),
         ('[outbox]\nkeep_delivered = "1h"\n', r"\[outbox\]\.keep_delivered must be at least 24h"),
     ],
 )
@@ -106,8 +107,10 @@ def test_values_are_parsed(tmp_path: Path) -> None:
     }
     raw["outbox"] = {"keep_delivered": "90d"}
     raw["discord"]["requests_per_second"] = 25
+    raw["discord"]["http_connections"] = 16
     config = parse_config(raw, base_dir=tmp_path, environ={})
     assert config.discord.requests_per_second == 25
+    assert config.discord.http_connections == 16
     assert config.outbox.keep_delivered == timedelta(days=90)
     assert config.discord.guild_ids == (5,)
     assert config.discord.post_edit_interval == timedelta(seconds=10)

@@ -38,6 +38,7 @@ guild_ids = [{guild}]
 auction_channel_id = {auctions}
 audit_channel_id = {audit}
 post_edit_interval = "{edit_interval}"
+http_connections = {http_connections}
 
 [database]
 path = "auctions.db"
@@ -87,6 +88,7 @@ class BotProcess:
             "audit": AUDIT_CHANNEL_ID,
             "moderator_role": MODERATOR_ROLE_ID,
             "edit_interval": "1s",
+            "http_connections": 100,
             "snipe_window": "2s",
             "snipe_extension": "3s",
             "platform": "x",

@@ -26,6 +26,7 @@ import os
 import re
 import secrets
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -558,6 +559,9 @@ class DiscordEmulator:
         self._runner: web.AppRunner | None = None
         self._routes = self._build_routes()
 
+        # TCP connections the bot opened (HTTP and gateway), each counted once.
+        self.connections_opened = 0
+        self._transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
         # Validation is on unless a caller turns it off; a missing spec or openapi-core raises.
         self.spec_validation_enabled = validate_spec
         self._openapi: Any = _load_openapi(str(_spec_path())) if validate_spec else None
@@ -913,7 +917,14 @@ class DiscordEmulator:
 
     # --- gateway ---
 
+    def _count_connection(self, request: web.Request) -> None:
+        transport = request.transport
+        if transport is not None and transport not in self._transports:
+            self._transports.add(transport)
+            self.connections_opened += 1
+
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        self._count_connection(request)
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         conn = _Conn(ws)
@@ -1329,6 +1340,7 @@ class DiscordEmulator:
         return (json.loads(raw) if raw else None), [], raw
 
     async def _handle_http(self, request: web.Request) -> web.StreamResponse:
+        self._count_connection(request)
         method, full_path = request.method, request.path
         path = (
             full_path.removeprefix(API_PREFIX)

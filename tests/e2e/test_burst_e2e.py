@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import re
 import time
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -133,3 +134,26 @@ async def test_a_burst_of_200_bids(
         assert emulator.rate_limited() == []
     else:
         assert emulator.rate_limited()  # it did run into the limit, and recovered
+
+
+async def test_a_burst_is_answered_over_a_bounded_pool_of_connections(
+    emulator: DiscordEmulator, bots: Callable[..., Awaitable[BotProcess]]
+) -> None:
+    # discord.py alone opens a connection per answer in flight (no limit); the bot keeps at
+    # most [discord].http_connections and reuses them, gateway included.
+    await bots(http_connections=6)
+    await start_auction(emulator, "@poolname", starting_bid=10, increment="10")
+    before = emulator.connections_opened
+    payloads = [
+        emulator.slash(MEMBERS[i % len(MEMBERS)], "bid", {"handle": "poolname", "amount": amount})
+        for i, amount in enumerate(range(10, 10 + 10 * 300, 10))
+    ]
+    handles = await asyncio.gather(*(emulator.send_interaction(p) for p in payloads))
+    await asyncio.gather(*(h.response(timeout=60) for h in handles))
+    await emulator.wait_for(lambda: all(reply_text(h).strip() for h in handles), 60)
+    assert all(
+        reply_text(h).startswith(("You lead @poolname", "You still lead")) or "minimum bid is"
+        in reply_text(h) for h in handles
+    ), {reply_text(h) for h in handles}  # fmt: skip
+    opened = emulator.connections_opened - before
+    assert opened <= 6, opened

