@@ -19,7 +19,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from tests.e2e.patch_discord import point_discord_at
+from bot.interface.loopback import point_discord_at
 
 log = logging.getLogger("ack_bot")
 

@@ -2,7 +2,7 @@
 ``python -m benchmarks.burst [--quick] [--rounds N] [--bids N] [--profile DIR]``.
 
 Both bots run as child processes against one loopback Discord emulator (the end-to-end
-suite's, ``tests/e2e/discord_emulator.py``) on this machine, alternating round by round:
+suite's, ``bot/sandbox/``) on this machine, alternating round by round:
 bot, ack-only, bot, ack-only, ... so a slow patch of the machine hits both.
 
 - the bot: ``python -m bot`` with its REST and gateway clients pointed at the emulator (the
@@ -53,8 +53,7 @@ from pathlib import Path
 
 from benchmarks.common import print_machine
 from bot.config import DiscordSettings
-from tests.e2e.conftest import BASE_CONFIG, auction_post, reply_text, start_auction
-from tests.e2e.discord_emulator import (
+from bot.sandbox import (
     ALICE_ID,
     AUCTIONS_CHANNEL_ID,
     AUDIT_CHANNEL_ID,
@@ -70,6 +69,7 @@ from tests.e2e.discord_emulator import (
     RecordedRequest,
     default_world,
 )
+from tests.e2e.conftest import BASE_CONFIG, auction_post, reply_text, start_auction
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMBERS = (ALICE_ID, BOB_ID, CAROL_ID, OWNER_ID, EVERYONE_NAMED_ID, MODERATOR_ID)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.discord_emulator import (
+from bot.sandbox import (
     AUCTIONS_CHANNEL_ID,
     AUDIT_CHANNEL_ID,
     CAROL_ID,

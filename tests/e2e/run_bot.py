@@ -7,7 +7,7 @@ import os
 import sys
 
 from bot.__main__ import main
-from tests.e2e.patch_discord import point_discord_at
+from bot.interface.loopback import point_discord_at
 
 if __name__ == "__main__":
     point_discord_at(os.environ["DISCORD_EMULATOR_URL"])

@@ -7,6 +7,19 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from bot.sandbox import (
+    ALICE_ID,
+    AUCTIONS_CHANNEL_ID,
+    AUDIT_CHANNEL_ID,
+    BIDDER_ROLE_ID,
+    BOB_ID,
+    CAROL_ID,
+    GUILD_ID,
+    MANAGE_GUILD,
+    MODERATOR_ID,
+    OWNER_ID,
+    DiscordEmulator,
+)
 from tests.e2e.conftest import (
     BotProcess,
     answered,
@@ -23,19 +36,6 @@ from tests.e2e.conftest import (
     respond,
     start_auction,
     timestamp,
-)
-from tests.e2e.discord_emulator import (
-    ALICE_ID,
-    AUCTIONS_CHANNEL_ID,
-    AUDIT_CHANNEL_ID,
-    BIDDER_ROLE_ID,
-    BOB_ID,
-    CAROL_ID,
-    GUILD_ID,
-    MANAGE_GUILD,
-    MODERATOR_ID,
-    OWNER_ID,
-    DiscordEmulator,
 )
 
 pytestmark = [

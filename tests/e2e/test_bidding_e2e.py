@@ -10,6 +10,15 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from bot.sandbox import (
+    ALICE_ID,
+    BOB_ID,
+    CAROL_ID,
+    MODERATOR_ID,
+    OWNER_ID,
+    DiscordEmulator,
+    StoredMessage,
+)
 from tests.e2e.conftest import (
     BotProcess,
     answered,
@@ -25,15 +34,6 @@ from tests.e2e.conftest import (
     respond,
     start_auction,
     timestamp,
-)
-from tests.e2e.discord_emulator import (
-    ALICE_ID,
-    BOB_ID,
-    CAROL_ID,
-    MODERATOR_ID,
-    OWNER_ID,
-    DiscordEmulator,
-    StoredMessage,
 )
 
 pytestmark = [

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.sandbox import ALICE_ID, GUILD_ID, MODERATOR_ID, DiscordEmulator
 from tests.e2e.conftest import BotProcess, auction_post, reply_text, respond
-from tests.e2e.discord_emulator import ALICE_ID, GUILD_ID, MODERATOR_ID, DiscordEmulator
 
 pytestmark = pytest.mark.e2e
 

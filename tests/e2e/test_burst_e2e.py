@@ -11,16 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from tests.e2e.conftest import (
-    BotProcess,
-    auction_post,
-    button_id,
-    fields,
-    info,
-    reply_text,
-    start_auction,
-)
-from tests.e2e.discord_emulator import (
+from bot.sandbox import (
     ALICE_ID,
     AUCTIONS_CHANNEL_ID,
     BOB_ID,
@@ -30,6 +21,15 @@ from tests.e2e.discord_emulator import (
     OWNER_ID,
     DiscordEmulator,
     InteractionHandle,
+)
+from tests.e2e.conftest import (
+    BotProcess,
+    auction_post,
+    button_id,
+    fields,
+    info,
+    reply_text,
+    start_auction,
 )
 
 pytestmark = [

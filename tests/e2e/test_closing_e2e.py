@@ -5,20 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import (
-    BotProcess,
-    answered,
-    auction_post,
-    bid,
-    button_id,
-    channel_texts,
-    embed,
-    fields,
-    info,
-    is_closed_post,
-    start_auction,
-)
-from tests.e2e.discord_emulator import (
+from bot.sandbox import (
     ALICE_ID,
     AUCTIONS_CHANNEL_ID,
     AUDIT_CHANNEL_ID,
@@ -32,6 +19,19 @@ from tests.e2e.discord_emulator import (
     Opt,
     RecordedRequest,
     StoredMessage,
+)
+from tests.e2e.conftest import (
+    BotProcess,
+    answered,
+    auction_post,
+    bid,
+    button_id,
+    channel_texts,
+    embed,
+    fields,
+    info,
+    is_closed_post,
+    start_auction,
 )
 
 pytestmark = [

@@ -14,7 +14,8 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.e2e.discord_emulator import (
+from bot.interface.loopback import point_discord_at
+from bot.sandbox import (
     ALICE_ID,
     APPLICATION_ID,
     AUCTIONS_CHANNEL_ID,
@@ -28,9 +29,8 @@ from tests.e2e.discord_emulator import (
     VENDORED_SPEC,
     DiscordEmulator,
     Opt,
-    _load_openapi,
 )
-from tests.e2e.patch_discord import point_discord_at
+from bot.sandbox.emulator import _load_openapi
 
 pytestmark = pytest.mark.e2e
 

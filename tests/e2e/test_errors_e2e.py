@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from bot.sandbox import ALICE_ID, CAROL_ID, DiscordEmulator
 from tests.e2e.conftest import (
     BotProcess,
     answered,
@@ -19,7 +20,6 @@ from tests.e2e.conftest import (
     info,
     start_auction,
 )
-from tests.e2e.discord_emulator import ALICE_ID, CAROL_ID, DiscordEmulator
 
 pytestmark = [
     pytest.mark.e2e,

@@ -9,6 +9,16 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from bot.sandbox import (
+    ALICE_ID,
+    AUCTIONS_CHANNEL_ID,
+    AUDIT_CHANNEL_ID,
+    EVERYONE_NAMED_ID,
+    MODERATOR_ID,
+    MODERATOR_ROLE_ID,
+    DiscordEmulator,
+    StoredMessage,
+)
 from tests.e2e.conftest import (
     EVERYONE_PING,
     BotProcess,
@@ -19,16 +29,6 @@ from tests.e2e.conftest import (
     embed,
     fields,
     start_auction,
-)
-from tests.e2e.discord_emulator import (
-    ALICE_ID,
-    AUCTIONS_CHANNEL_ID,
-    AUDIT_CHANNEL_ID,
-    EVERYONE_NAMED_ID,
-    MODERATOR_ID,
-    MODERATOR_ROLE_ID,
-    DiscordEmulator,
-    StoredMessage,
 )
 
 pytestmark = [

@@ -8,8 +8,8 @@ import copy
 
 import pytest
 
+from bot.sandbox import ALICE_ID, DiscordEmulator, StoredMessage
 from tests.e2e.conftest import BotProcess, answered, auction_post, start_auction
-from tests.e2e.discord_emulator import ALICE_ID, DiscordEmulator, StoredMessage
 
 pytestmark = [
     pytest.mark.e2e,

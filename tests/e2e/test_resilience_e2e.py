@@ -9,6 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox import (
+    ALICE_ID,
+    AUCTIONS_CHANNEL_ID,
+    BOB_ID,
+    GUILD_ID,
+    DiscordEmulator,
+    RecordedRequest,
+)
 from tests.e2e.conftest import (
     BotProcess,
     auction_post,
@@ -16,14 +24,6 @@ from tests.e2e.conftest import (
     fields,
     is_closed_post,
     start_auction,
-)
-from tests.e2e.discord_emulator import (
-    ALICE_ID,
-    AUCTIONS_CHANNEL_ID,
-    BOB_ID,
-    GUILD_ID,
-    DiscordEmulator,
-    RecordedRequest,
 )
 
 pytestmark = pytest.mark.e2e

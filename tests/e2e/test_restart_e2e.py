@@ -7,6 +7,17 @@ import time
 
 import pytest
 
+from bot.sandbox import (
+    ALICE_ID,
+    APPLICATION_ID,
+    AUCTIONS_CHANNEL_ID,
+    AUDIT_CHANNEL_ID,
+    BOB_ID,
+    CAROL_ID,
+    GUILD_ID,
+    MANAGE_GUILD,
+    DiscordEmulator,
+)
 from tests.e2e.conftest import (
     BotProcess,
     answered,
@@ -19,17 +30,6 @@ from tests.e2e.conftest import (
     is_closed_post,
     start_auction,
     timestamp,
-)
-from tests.e2e.discord_emulator import (
-    ALICE_ID,
-    APPLICATION_ID,
-    AUCTIONS_CHANNEL_ID,
-    AUDIT_CHANNEL_ID,
-    BOB_ID,
-    CAROL_ID,
-    GUILD_ID,
-    MANAGE_GUILD,
-    DiscordEmulator,
 )
 
 pytestmark = [

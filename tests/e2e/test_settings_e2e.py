@@ -15,15 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import (
-    BotProcess,
-    answered,
-    assert_private_answer,
-    embed,
-    fields,
-    respond,
-)
-from tests.e2e.discord_emulator import (
+from bot.sandbox import (
     ALICE_ID,
     AUCTIONS_CHANNEL_ID,
     AUDIT_CHANNEL_ID,
@@ -44,6 +36,14 @@ from tests.e2e.discord_emulator import (
     RoleSpec,
     StoredMessage,
     default_world,
+)
+from tests.e2e.conftest import (
+    BotProcess,
+    answered,
+    assert_private_answer,
+    embed,
+    fields,
+    respond,
 )
 
 pytestmark = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.sandbox import ALICE_ID, DiscordEmulator
 from tests.e2e.conftest import BotProcess, bid, start_auction
-from tests.e2e.discord_emulator import ALICE_ID, DiscordEmulator
 
 pytestmark = pytest.mark.e2e
 

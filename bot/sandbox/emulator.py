@@ -1,7 +1,7 @@
 """A loopback emulator of Discord's REST API and gateway for end-to-end tests.
 
 The real discord.py client talks to it over HTTP and a websocket on 127.0.0.1 (see
-``patch_discord.point_discord_at``). It keeps what a test asserts on (messages with their
+``bot.interface.loopback.point_discord_at``). It keeps what a test asserts on (messages with their
 edit history, DMs, registered commands, every request) and injects the failures a bot must
 survive (429s, 5xx, error codes, deleted messages, closed DMs, late interaction callbacks).
 
