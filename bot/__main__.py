@@ -1,4 +1,5 @@
-"""``python -m bot [--config PATH] [run|sync]``: the composition root.
+"""``python -m bot [--config PATH] [run|sync]``: the composition root
+(``python -m bot sandbox``: the bot against a loopback Discord, see ``bot.sandbox.cli``).
 
 Loads the config, opens and migrates the database, builds the core (use cases, events,
 close timer) and hands it to the bot, which adds the Discord side and runs until Ctrl-C or
@@ -31,7 +32,8 @@ log = logging.getLogger("bot")
 EPILOG = f"""\
 The bot token comes from the {TOKEN_ENV} environment variable (or [discord].token in the
 config file). The config file (default ./config.toml) holds every other setting: copy
-config.example.toml, which documents each key. Exit codes: 0 stopped, 1 could not start or
+config.example.toml, which documents each key. `python -m bot sandbox --help`: try the bot
+in the browser against a local Discord, with no token. Exit codes: 0 stopped, 1 could not start or
 run (one line says why), 2 the config is unusable."""
 
 
@@ -105,6 +107,12 @@ async def run(config: Config, *, sync_mode: SyncMode = "auto") -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["sandbox"]:
+        # The sandbox needs no config and no token; it runs this same entry point as a child.
+        from bot.sandbox.cli import main as sandbox  # noqa: PLC0415 - only for this command
+
+        return sandbox(argv[1:])
     args = _arguments(argv)
     logging.basicConfig(
         level=logging.INFO,

@@ -1,0 +1,393 @@
+"""The sandbox's page: a small Discord-like client in the browser, served on 127.0.0.1.
+
+Everything it shows comes from the loopback Discord, that is from the real bot's requests:
+channels and DMs with their messages as the bot last wrote them, the commands the bot
+registered, the answers to what the person acting did. The page acts through the same
+interactions Discord would send (slash commands, autocomplete, clicks, dialogs) and is told
+of every change by server-sent events, then reads the state again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox import (
+    CHANNEL,
+    GUILD_ID,
+    ROLE,
+    USER,
+    DiscordEmulator,
+    Opt,
+    RecordedRequest,
+    StoredMessage,
+)
+from bot.sandbox.scene import CHANNELS, PEOPLE, ROLES, SERVER_NAME, person
+
+JSON = dict[str, Any]
+ANSWER_TIMEOUT = 3.5  # Discord's 3 s for the bot's first answer, and a little for the trip
+SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, MENTIONABLE, NUMBER = 1, 2, 3, 4, 5, 9, 10
+STATIC = ("index.html", "app.js", "style.css")
+_CONTENT_TYPES = {"html": "text/html", "js": "text/javascript", "css": "text/css"}
+
+
+class BadInput(ValueError):
+    """What the person typed cannot be sent; the message says what would be right."""
+
+
+def option_defs(command: JSON, subcommand: str | None) -> list[JSON]:
+    """The options of ``command`` (or of its ``"sub"`` / ``"group sub"``) as registered."""
+    options: list[JSON] = command.get("options") or []
+    for part in (subcommand or "").split():
+        found = next(
+            (
+                o
+                for o in options
+                if o["name"] == part and o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)
+            ),
+            None,
+        )
+        if found is None:
+            raise BadInput(f"/{command['name']} has no subcommand {part!r}.")
+        options = found.get("options") or []
+    return options
+
+
+def typed_options(
+    defs: list[JSON], raw: Mapping[str, Any], *, focused: str | None = None
+) -> dict[str, Any]:
+    """The typed values of what was typed, checked as Discord's client checks them before it
+    sends anything: required options, whole numbers, ranges, lengths, choices."""
+    out: dict[str, Any] = {}
+    known = {d["name"]: d for d in defs}
+    for name in raw:
+        if name not in known:
+            raise BadInput(f"There is no option {name!r}; the options are {', '.join(known)}.")
+    for d in defs:
+        name, kind = d["name"], d["type"]
+        value = raw.get(name)
+        text = "" if value is None else str(value).strip()
+        if text == "":
+            if d.get("required") and name != focused:
+                raise BadInput(f"{name} is required.")
+            if name != focused:
+                continue
+        if name == focused:  # autocomplete sends what is typed so far, unchecked
+            out[name] = text if kind == STRING else (text or "0")
+            continue
+        out[name] = _typed(d, text)
+    return out
+
+
+def _typed(d: JSON, text: str) -> Any:
+    name, kind = d["name"], d["type"]
+    if kind in (INTEGER, NUMBER):
+        try:
+            number: int | float = int(text) if kind == INTEGER else float(text)
+        except ValueError:
+            what = "a whole number" if kind == INTEGER else "a number"
+            raise BadInput(f"{name} must be {what}, not {text!r}.") from None
+        low, high = d.get("min_value"), d.get("max_value")
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise BadInput(f"{name} must be between {low} and {high}.")
+        value: Any = number
+    elif kind == BOOLEAN:
+        if text.lower() not in ("true", "false"):
+            raise BadInput(f"{name} must be True or False.")
+        value = text.lower() == "true"
+    elif kind in (USER, CHANNEL, ROLE, MENTIONABLE):
+        if not text.isdigit():
+            raise BadInput(f"{name} must be chosen from the list.")
+        return Opt(kind, int(text))
+    else:
+        value = text
+        low, high = d.get("min_length"), d.get("max_length")
+        if (low is not None and len(text) < low) or (high is not None and len(text) > high):
+            raise BadInput(f"{name} must be {low} to {high} characters long.")
+    choices = d.get("choices")
+    if choices and value not in [c["value"] for c in choices]:
+        raise BadInput(f"{name} must be one of {', '.join(str(c['name']) for c in choices)}.")
+    return value
+
+
+def visible_to(message: StoredMessage, viewer: int) -> bool:
+    """An ephemeral answer is seen only by the member whose interaction it answers."""
+    if not message.ephemeral:
+        return True
+    metadata = message.data.get("interaction_metadata") or {}
+    return str((metadata.get("user") or {}).get("id")) == str(viewer)
+
+
+def message_view(message: StoredMessage) -> JSON:
+    return {**message.data, "ephemeral": message.ephemeral, "edits": message.edit_count}
+
+
+class SandboxPage:
+    """The page's web server, on the loopback Discord ``emulator``."""
+
+    def __init__(self, emulator: DiscordEmulator) -> None:
+        self.emulator = emulator
+        self.version = 0
+        self._changed = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        emulator.request_hooks.append(self._on_request)
+
+    def _on_request(self, request: RecordedRequest) -> None:
+        self.notify()
+
+    def notify(self) -> None:
+        """Something the page shows may have changed: tell the open pages."""
+        self.version += 1
+        self._changed.set()
+
+    # -- serving ----------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_get("/", self._static)
+        app.router.add_get("/static/{name}", self._static)
+        app.router.add_get("/api/people", self._people)
+        app.router.add_get("/api/state", self._state)
+        app.router.add_get("/api/events", self._events)
+        app.router.add_post("/api/command", self._command)
+        app.router.add_post("/api/autocomplete", self._autocomplete)
+        app.router.add_post("/api/click", self._click)
+        app.router.add_post("/api/modal", self._modal)
+        return app
+
+    async def start(self, port: int) -> None:
+        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        try:
+            await web.TCPSite(self._runner, "127.0.0.1", port).start()  # never another address
+        except OSError as exc:
+            await self._runner.cleanup()
+            raise OSError(f"cannot serve the page on 127.0.0.1:{port}: {exc.strerror}") from exc
+        bound = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{bound}"
+
+    async def stop(self) -> None:
+        self._changed.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _static(self, request: web.Request) -> web.Response:
+        name = request.match_info.get("name", "index.html")
+        if name not in STATIC:
+            raise web.HTTPNotFound()
+        body = resources.files("bot.sandbox").joinpath("static", name).read_bytes()
+        content_type = _CONTENT_TYPES[name.rsplit(".", 1)[1]]
+        return web.Response(
+            body=body, content_type=content_type, charset="utf-8",
+            headers={"Cache-Control": "no-store"},
+        )  # fmt: skip
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
+        )
+        await response.prepare(request)
+        seen = -1
+        with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+            while self._runner is not None:
+                if self.version != seen:
+                    seen = self.version
+                    await response.write(f"data: {seen}\n\n".encode())
+                self._changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), 15)
+                if self.version == seen:
+                    await response.write(b": still here\n\n")
+                # Coalesce a burst of changes into one read of the state.
+                await asyncio.sleep(0.05)
+        return response
+
+    # -- state --------------------------------------------------------------------------------
+
+    async def _people(self, request: web.Request) -> web.Response:
+        return web.json_response(_people())
+
+    async def _state(self, request: web.Request) -> web.Response:
+        try:
+            viewer = _actor({"as": request.query.get("as")})
+        except BadInput as exc:
+            return _refused(str(exc))
+        return web.json_response(self.state(viewer), dumps=_dumps)
+
+    def state(self, viewer: int) -> JSON:
+        emu = self.emulator
+        channels = [
+            {
+                "id": str(c.id),
+                "name": c.name,
+                "messages": [
+                    message_view(m)
+                    for m in emu.channel_messages(c.id, include_ephemeral=True)
+                    if visible_to(m, viewer)
+                ],
+            }
+            for c in CHANNELS
+        ]
+        dm_id = emu.dm_channel_id(viewer) if person(viewer) else None
+        return {
+            "version": self.version,
+            "server": {"id": str(GUILD_ID), "name": SERVER_NAME},
+            "bot": {"id": str(emu.bot_user_id), "name": "AuctionBot"},
+            "people": _people(),
+            "roles": [{"id": str(r.id), "name": r.name} for r in ROLES],
+            "channels": channels,
+            "dm": {
+                "id": str(dm_id) if dm_id else None,
+                "messages": [message_view(m) for m in emu.dm_messages(viewer)] if dm_id else [],
+            },
+            "commands": emu.commands(GUILD_ID),
+            "bot_connected": emu.connected_bots > 0,
+            "api_violations": [
+                {"method": v.method, "path": v.path, "error": v.error} for v in emu.spec_violations
+            ],
+        }
+
+    # -- acting -------------------------------------------------------------------------------
+
+    async def _command(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        try:
+            actor = _actor(body)
+            channel_id = self._channel(body, actor)
+            name, sub = str(body.get("name", "")), body.get("subcommand") or None
+            command = self._find_command(name)
+            options = typed_options(option_defs(command, sub), body.get("options") or {})
+            payload = self.emulator.slash(actor, name, options, sub, channel_id=channel_id)
+        except BadInput as exc:
+            return _refused(str(exc))
+        return await self._send(payload)
+
+    async def _autocomplete(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        try:
+            actor = _actor(body)
+            channel_id = self._channel(body, actor)
+            name, sub = str(body.get("name", "")), body.get("subcommand") or None
+            focused = str(body.get("focused", ""))
+            defs = option_defs(self._find_command(name), sub)
+            options = typed_options(defs, body.get("options") or {}, focused=focused)
+            payload = self.emulator.autocomplete(
+                actor, name, options, focused, sub, channel_id=channel_id
+            )
+        except BadInput as exc:
+            return _refused(str(exc))
+        return await self._send(payload)
+
+    async def _click(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        try:
+            actor = _actor(body)
+            message = self._message(body, actor)
+            payload = self.emulator.click(actor, message, str(body.get("custom_id", "")))
+        except (BadInput, ValueError) as exc:
+            return _refused(str(exc))
+        return await self._send(payload)
+
+    async def _modal(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        try:
+            actor = _actor(body)
+            message = self._message(body, actor) if body.get("message_id") else None
+            values = body.get("values") or {}
+            if not isinstance(values, dict):
+                raise BadInput("values must be an object of field ids and texts.")
+            payload = self.emulator.modal_submit(
+                actor,
+                str(body.get("custom_id", "")),
+                {str(k): str(v) for k, v in values.items()},
+                message,
+                channel_id=None if message is not None else self._channel(body, actor),
+            )
+        except BadInput as exc:
+            return _refused(str(exc))
+        return await self._send(payload)
+
+    async def _send(self, payload: JSON) -> web.Response:
+        try:
+            handle = await self.emulator.send_interaction(payload)
+        except RuntimeError:
+            return _refused("The bot is not connected right now; wait a moment and try again.")
+        self.notify()
+        try:
+            callback = await handle.response(timeout=ANSWER_TIMEOUT)
+        except TimeoutError:
+            return web.json_response(
+                {"answered": False, "note": "The bot did not answer within 3 seconds: on "
+                 "Discord, this interaction failed."}
+            )  # fmt: skip
+        return web.json_response({"answered": True, "callback": callback}, dumps=_dumps)
+
+    def _find_command(self, name: str) -> JSON:
+        for command in self.emulator.commands(GUILD_ID):
+            if command["name"] == name:
+                found: JSON = command
+                return found
+        names = ", ".join(f"/{c['name']}" for c in self.emulator.commands(GUILD_ID))
+        raise BadInput(f"There is no command /{name}; the bot registered {names}.")
+
+    def _channel(self, body: JSON, actor: int) -> int:
+        channel = _int(body.get("channel_id"), "channel_id")
+        if channel not in {c.id for c in CHANNELS} and channel != self.emulator.dm_channel_id(
+            actor
+        ):
+            raise BadInput("Commands go in one of the server's channels or your DM with the bot.")
+        return channel
+
+    def _message(self, body: JSON, actor: int) -> StoredMessage:
+        message_id = _int(body.get("message_id"), "message_id")
+        message = self.emulator.message_by_id(message_id)
+        if message is None or message.deleted or not visible_to(message, actor):
+            raise BadInput("That message is gone.")
+        return message
+
+
+def _people() -> list[JSON]:
+    return [
+        {"id": str(p.user_id), "name": p.display_name, "username": p.username, "role": p.role}
+        for p in PEOPLE
+    ]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str)
+
+
+def _refused(text: str) -> web.Response:
+    return web.json_response({"error": text}, status=400)
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise BadInput(f"{name} must be an id.") from None
+
+
+def _actor(body: JSON) -> int:
+    actor = _int(body.get("as"), "as")
+    if person(actor) is None:
+        raise BadInput("Act as one of the people of the sandbox's server.")
+    return actor
+
+
+async def _body(request: web.Request) -> JSON:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(text="the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="the body must be a JSON object")
+    return body
