@@ -67,7 +67,11 @@ def _say(line: str) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    sandbox = Sandbox(database=args.db, config=args.config, check_api=args.check_api)
+    try:
+        sandbox = Sandbox(database=args.db, config=args.config, check_api=args.check_api)
+    except SandboxError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     page = SandboxPage(sandbox.emulator)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -97,7 +97,11 @@ class Sandbox:
         self.log_path = self.folder / "bot.log"
         self._user_config = config
         # The OpenAPI check costs milliseconds per request and needs openapi-core: asked for.
-        self.emulator = DiscordEmulator(sandbox_world(), validate_spec=check_api)
+        try:
+            self.emulator = DiscordEmulator(sandbox_world(), validate_spec=check_api)
+        except RuntimeError as exc:  # the spec or openapi-core is missing
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise SandboxError(str(exc)) from exc
         self._child: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:

@@ -73,15 +73,16 @@ def typed_options(
         name, kind = d["name"], d["type"]
         value = raw.get(name)
         text = "" if value is None else str(value).strip()
-        if text == "":
-            if d.get("required") and name != focused:
-                raise BadInput(f"{name} is required.")
-            if name != focused:
-                continue
         if name == focused:  # autocomplete sends what is typed so far, unchecked
             out[name] = text if kind == STRING else (text or "0")
-            continue
-        out[name] = _typed(d, text)
+        elif focused is not None:  # and the other options only where they are valid
+            with contextlib.suppress(BadInput):
+                if text:
+                    out[name] = _typed(d, text)
+        elif text:
+            out[name] = _typed(d, text)
+        elif d.get("required"):
+            raise BadInput(f"{name} is required.")
     return out
 
 

@@ -1,0 +1,108 @@
+"""``python -m bot sandbox`` as a newcomer runs it: the demo to its end, the page, Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+READY = re.compile(rb"sandbox ready: open (http://127\.0\.0\.1:\d+)")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("DISCORD_TOKEN", None)
+    return env
+
+
+def _sandbox_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("bot-sandbox-*"))
+
+
+async def _sandbox(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sandbox", "--port", "0", *args,
+        cwd=ROOT, env=_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+
+
+async def test_the_demo_plays_an_auction_to_its_end_and_announces_the_winner_once() -> None:
+    before = _sandbox_folders()
+    process = await _sandbox("--demo", "--exit-after-demo")
+    out, _ = await asyncio.wait_for(process.communicate(), 240)
+    text = out.decode()
+    assert process.returncode == 0, text
+    lines = text.splitlines()
+    assert any(
+        re.search(r"Maria: /auctioneer start handle:@og .*Auction for @og started", line)
+        for line in lines
+    ), text
+    assert any(
+        "Bob: /bid handle:og amount:150 max:400" in line and "stays secret" in line
+        for line in lines
+    ), text
+    assert any("clicks the post's quick-bid button" in line for line in lines), text
+    assert any(
+        re.search(r"the end moved from \S+ to \S+ \(anti-sniping\)", line) for line in lines
+    ), text
+    assert "result: Auction closed: @og. Sold to @Dave for" in text, text
+    assert "the winner's DM: You won the auction for @og" in text, text
+    assert lines[-2] == "the winner was announced exactly once", text
+    assert _sandbox_folders() <= before  # its temporary folder is gone
+
+
+async def test_the_page_is_up_until_ctrl_c_which_stops_everything() -> None:
+    before = _sandbox_folders()
+    process = await _sandbox()
+    assert process.stdout is not None
+    seen = b""
+    while not (ready := READY.search(seen)):
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
+        assert line, seen.decode()
+        seen += line
+    url = ready.group(1).decode()
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.status == 200
+        assert "/static/app.js" in await response.text()
+    process.send_signal(signal.SIGINT)
+    rest = await asyncio.wait_for(process.stdout.read(), 60)
+    assert await process.wait() == 0, (seen + rest).decode()
+    assert b"stopping" in rest
+    assert _sandbox_folders() <= before
+
+
+async def test_a_port_in_use_is_one_clear_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "sandbox", "--port", str(port),
+            cwd=ROOT, env=_env(), stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        out, _ = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 1
+    assert f"error: cannot serve the page on 127.0.0.1:{port}" in out.decode()
+    assert "Traceback" not in out.decode()
+
+
+async def test_bad_arguments_say_what_would_be_right() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sandbox", "--port", "70000",
+        cwd=ROOT, env=_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert "--port must be between 0 and 65535" in out.decode()
