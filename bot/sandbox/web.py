@@ -263,9 +263,9 @@ class SandboxPage:
         try:
             actor = _actor(body)
             channel_id = self._channel(body, actor)
-            name, sub = str(body.get("name", "")), body.get("subcommand") or None
+            name, sub, raw = _command_parts(body)
             command = self._find_command(name)
-            options = typed_options(option_defs(command, sub), body.get("options") or {})
+            options = typed_options(option_defs(command, sub), raw)
             payload = self.emulator.slash(actor, name, options, sub, channel_id=channel_id)
         except BadInput as exc:
             return _refused(str(exc))
@@ -276,10 +276,10 @@ class SandboxPage:
         try:
             actor = _actor(body)
             channel_id = self._channel(body, actor)
-            name, sub = str(body.get("name", "")), body.get("subcommand") or None
+            name, sub, raw = _command_parts(body)
             focused = str(body.get("focused", ""))
             defs = option_defs(self._find_command(name), sub)
-            options = typed_options(defs, body.get("options") or {}, focused=focused)
+            options = typed_options(defs, raw, focused=focused)
             payload = self.emulator.autocomplete(
                 actor, name, options, focused, sub, channel_id=channel_id
             )
@@ -375,6 +375,18 @@ def _int(value: Any, name: str) -> int:
         return int(str(value))
     except ValueError:
         raise BadInput(f"{name} must be an id.") from None
+
+
+def _command_parts(body: JSON) -> tuple[str, str | None, dict[str, Any]]:
+    """The command's name, its subcommand (``"sub"`` or ``"group sub"``) and the typed options."""
+    name, sub, options = body.get("name"), body.get("subcommand"), body.get("options") or {}
+    if not isinstance(name, str) or not (sub is None or isinstance(sub, str)):
+        raise BadInput("name and subcommand must be texts, e.g. auctioneer and start.")
+    if not isinstance(options, dict) or not all(
+        isinstance(v, str | int | float | bool) for v in options.values()
+    ):
+        raise BadInput("options must map each option's name to what was typed.")
+    return name, sub or None, {str(k): v for k, v in options.items()}
 
 
 def _actor(body: JSON) -> int:

@@ -115,6 +115,9 @@ async def test_bad_input_is_refused_with_what_would_be_right_and_sends_nothing(
         ({"name": "bid", "options": {"handle": "og", "amount": "5", "colour": "red"}}, "no option 'colour'"),
         ({"name": "shout", "options": {}}, "There is no command /shout; the bot registered"),
         ({"name": "auctioneer", "subcommand": "explode", "options": {}}, "no subcommand 'explode'"),
+        ({"name": "bid", "options": ["og", 5]}, "options must map each option's name"),
+        ({"name": "bid", "options": {"handle": {"x": 1}}}, "options must map each option's name"),
+        ({"name": ["bid"], "options": {}}, "name and subcommand must be texts"),
     ]  # fmt: skip
     for body, message in cases:
         status, answer = await post(
