@@ -5,7 +5,10 @@ on (messages with their edit history, DMs, registered commands, every request) a
 the failures a bot must survive. It never talks to the real Discord and needs no token.
 """
 
-from bot.sandbox.emulator import (
+from bot.sandbox.emulator import DiscordEmulator
+from bot.sandbox.openapi_check import VENDORED_SPEC
+from bot.sandbox.records import InteractionHandle, Opt, RecordedRequest, StoredMessage
+from bot.sandbox.world import (
     ALICE_ID,
     APPLICATION_ID,
     AUCTIONS_CHANNEL_ID,
@@ -23,16 +26,10 @@ from bot.sandbox.emulator import (
     OWNER_ID,
     ROLE,
     USER,
-    VENDORED_SPEC,
     ChannelSpec,
-    DiscordEmulator,
     GuildSpec,
-    InteractionHandle,
     MemberSpec,
-    Opt,
-    RecordedRequest,
     RoleSpec,
-    StoredMessage,
     default_world,
 )
 

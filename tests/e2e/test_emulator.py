@@ -30,7 +30,7 @@ from bot.sandbox import (
     DiscordEmulator,
     Opt,
 )
-from bot.sandbox.emulator import _load_openapi
+from bot.sandbox.openapi_check import load_openapi
 
 pytestmark = pytest.mark.e2e
 
@@ -496,4 +496,4 @@ def test_a_missing_spec_stops_the_emulator(monkeypatch: pytest.MonkeyPatch, tmp_
 def test_missing_openapi_core_stops_the_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "openapi_core", None)  # makes the import fail
     with pytest.raises(RuntimeError, match=r"openapi-core is not installed"):
-        _load_openapi.__wrapped__(str(VENDORED_SPEC))
+        load_openapi.__wrapped__(str(VENDORED_SPEC))

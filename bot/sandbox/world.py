@@ -1,0 +1,138 @@
+"""The world the emulator serves: guilds, channels, roles and members, and Discord's numbers.
+
+Permission bits, message flags, interaction and option types; the ids of the default world
+(one guild with #auctions, #general and #audit, an owner, a moderator and three bidders),
+which a test imports to name its actors; the specs a test writes to describe another world;
+and ``Guild``, a guild as the emulator holds it while running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Permission bits.
+ADMINISTRATOR = 1 << 3
+MANAGE_GUILD = 1 << 5
+ADD_REACTIONS = 1 << 6
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
+USE_APPLICATION_COMMANDS = 1 << 31
+ALL_PERMISSIONS = (1 << 52) - 1
+EVERYONE_PERMISSIONS = (
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | ADD_REACTIONS
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | USE_APPLICATION_COMMANDS
+)
+EPHEMERAL = 1 << 6  # message flag
+LOADING = 1 << 7  # message flag of a deferred response ("Bot is thinking...")
+
+# Interaction types, option types.
+PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
+SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE = (
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+)
+NUMBER = 10
+
+
+# The default world: snowflake-looking ids a test can import.
+APPLICATION_ID = 1_210_000_000_000_000_001
+GUILD_ID = 1_210_000_000_000_000_100
+AUCTIONS_CHANNEL_ID = 1_210_000_000_000_000_201
+GENERAL_CHANNEL_ID = 1_210_000_000_000_000_202
+AUDIT_CHANNEL_ID = 1_210_000_000_000_000_203
+MODERATOR_ROLE_ID = 1_210_000_000_000_000_301
+BIDDER_ROLE_ID = 1_210_000_000_000_000_302
+OWNER_ID = 1_210_000_000_000_000_401
+MODERATOR_ID = 1_210_000_000_000_000_402
+ALICE_ID = 1_210_000_000_000_000_403
+BOB_ID = 1_210_000_000_000_000_404
+CAROL_ID = 1_210_000_000_000_000_405
+EVERYONE_NAMED_ID = 1_210_000_000_000_000_406  # username "@everyone", for escaping tests
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    id: int
+    name: str
+    permissions: str = "0"  # bitfield as a decimal string, as Discord sends it
+    position: int = 1
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    id: int
+    name: str  # a text channel (type 0)
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    user_id: int
+    username: str
+    role_ids: Sequence[int] = ()
+    global_name: str | None = None
+    bot: bool = False
+    dms_open: bool = True
+
+
+@dataclass(frozen=True)
+class GuildSpec:
+    id: int
+    name: str
+    owner_id: int
+    roles: Sequence[RoleSpec] = ()  # the @everyone role (id == guild id) is added if missing
+    channels: Sequence[ChannelSpec] = ()
+    members: Sequence[MemberSpec] = ()  # the bot is added if missing
+    everyone_permissions: str = str(EVERYONE_PERMISSIONS)
+
+
+def default_world() -> list[GuildSpec]:
+    """One guild: #auctions, #general, #audit; an owner, a moderator, three bidders."""
+    return [
+        GuildSpec(
+            id=GUILD_ID,
+            name="Handle Market",
+            owner_id=OWNER_ID,
+            roles=(
+                RoleSpec(MODERATOR_ROLE_ID, "Moderator", str(MANAGE_GUILD), position=2),
+                RoleSpec(BIDDER_ROLE_ID, "Bidder", "0", position=1),
+            ),
+            channels=(
+                ChannelSpec(AUCTIONS_CHANNEL_ID, "auctions"),
+                ChannelSpec(GENERAL_CHANNEL_ID, "general"),
+                ChannelSpec(AUDIT_CHANNEL_ID, "audit"),
+            ),
+            members=(
+                MemberSpec(OWNER_ID, "owner"),
+                MemberSpec(MODERATOR_ID, "mod_maria", (MODERATOR_ROLE_ID,)),
+                MemberSpec(ALICE_ID, "alice", (BIDDER_ROLE_ID,), global_name="Alice"),
+                MemberSpec(BOB_ID, "bob", (BIDDER_ROLE_ID,)),
+                MemberSpec(CAROL_ID, "carol"),
+                MemberSpec(EVERYONE_NAMED_ID, "@everyone", global_name="@here **bold**"),
+            ),
+        )
+    ]
+
+
+@dataclass
+class Guild:
+    """A guild as the emulator holds it: its spec, and its roles and members by id."""
+
+    spec: GuildSpec
+    roles: dict[int, RoleSpec]
+    members: dict[int, MemberSpec]
