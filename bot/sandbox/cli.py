@@ -78,7 +78,7 @@ async def _run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        _say("starting the loopback Discord and the bot ...")
+        _say(f"starting the loopback Discord and the bot (its log: {sandbox.log_path}) ...")
         await sandbox.start()
         await page.start(args.port)
         _say(f"sandbox ready: open {page.url} (Ctrl-C stops it)")

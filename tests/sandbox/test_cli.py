@@ -26,8 +26,16 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _sandbox_folders() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("bot-sandbox-*"))
+LOG = re.compile(r"its log: (\S+)/bot\.log")
+
+
+def _folder(output: str) -> Path:
+    """The sandbox's temporary folder, from the line that names its log."""
+    found = LOG.search(output)
+    assert found, output
+    folder = Path(found.group(1))
+    assert folder.parent == Path(tempfile.gettempdir()) and folder.name.startswith("bot-sandbox-")
+    return folder
 
 
 async def _sandbox(*args: str) -> asyncio.subprocess.Process:
@@ -38,7 +46,6 @@ async def _sandbox(*args: str) -> asyncio.subprocess.Process:
 
 
 async def test_the_demo_plays_an_auction_to_its_end_and_announces_the_winner_once() -> None:
-    before = _sandbox_folders()
     process = await _sandbox("--demo", "--exit-after-demo")
     out, _ = await asyncio.wait_for(process.communicate(), 240)
     text = out.decode()
@@ -59,11 +66,10 @@ async def test_the_demo_plays_an_auction_to_its_end_and_announces_the_winner_onc
     assert "result: Auction closed: @og. Sold to @Dave for" in text, text
     assert "the winner's DM: You won the auction for @og" in text, text
     assert lines[-2] == "the winner was announced exactly once", text
-    assert _sandbox_folders() <= before  # its temporary folder is gone
+    assert not _folder(text).exists()  # its temporary folder is gone
 
 
 async def test_the_page_is_up_until_ctrl_c_which_stops_everything() -> None:
-    before = _sandbox_folders()
     process = await _sandbox()
     assert process.stdout is not None
     seen = b""
@@ -72,6 +78,8 @@ async def test_the_page_is_up_until_ctrl_c_which_stops_everything() -> None:
         assert line, seen.decode()
         seen += line
     url = ready.group(1).decode()
+    folder = _folder(seen.decode())
+    assert folder.is_dir()
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         assert response.status == 200
         assert "/static/app.js" in await response.text()
@@ -79,7 +87,7 @@ async def test_the_page_is_up_until_ctrl_c_which_stops_everything() -> None:
     rest = await asyncio.wait_for(process.stdout.read(), 60)
     assert await process.wait() == 0, (seen + rest).decode()
     assert b"stopping" in rest
-    assert _sandbox_folders() <= before
+    assert not folder.exists()
 
 
 async def test_a_port_in_use_is_one_clear_line() -> None:
