@@ -1,9 +1,9 @@
 """A burst of queued ``/bid`` interactions, answered by the real bot and by an ack-only bot:
 ``python -m benchmarks.burst [--quick] [--rounds N] [--bids N] [--profile DIR]``.
 
-Both bots run as child processes against one loopback Discord emulator (the end-to-end
-suite's, ``bot/sandbox/``) on this machine, alternating round by round:
-bot, ack-only, bot, ack-only, ... so a slow patch of the machine hits both.
+The bots run as child processes against one loopback Discord emulator (the end-to-end
+suite's, ``bot/sandbox/``) on this machine, in turn round by round (bot, ack-only, ack-only
+with the pool; then each goes first in turn), so a slow patch of the machine hits all.
 
 - the bot: ``python -m bot`` with its REST and gateway clients pointed at the emulator (the
   e2e harness's ``tests.e2e.run_bot``), on a fresh database each round, with one open
@@ -13,9 +13,11 @@ bot, ack-only, bot, ack-only, ... so a slow patch of the machine hits both.
   same shape that answers each interaction with one ephemeral ``send_message``.
 
 They differ in one setting that is not work: the bot keeps its HTTP connections in a bounded
-pool (``[discord].http_connections``, 100), the ack-only bot has discord.py's default, a
-connector with no limit, which opens a connection for each answer in flight. The
-connections each one opened during the burst are printed with its round.
+pool (``[discord].http_connections``, 100 per host), the ack-only bot has discord.py's
+default, a connector with no limit, which opens a connection for each answer in flight. So a
+third bot runs each round, the ack-only bot with the bot's pool, and the second ratio printed
+is against it: what the bot's own work costs. The connections each one opened during the
+burst are printed with its round.
 
 A round injects ``--bids`` interactions through the gateway as fast as the emulator can
 write them (the bot reads them from its socket as a backlog), then waits until each one is
@@ -238,8 +240,13 @@ def real_bot(emulator: DiscordEmulator, workdir: Path, profile: Path | None) -> 
     return Child(emulator, argv, workdir, "the bot")
 
 
-def ack_bot(emulator: DiscordEmulator, workdir: Path, profile: Path | None) -> Child:
+def ack_bot(
+    emulator: DiscordEmulator, workdir: Path, profile: Path | None, pool: int | None = None
+) -> Child:
     argv = [*_python("benchmarks.ack_bot", profile), str(GUILD_ID)]
+    if pool is not None:
+        argv.append(str(pool))
+        return Child(emulator, argv, workdir, "the pooled ack-only bot")
     return Child(emulator, argv, workdir, "the ack-only bot")
 
 
@@ -393,7 +400,26 @@ async def bot_round(
 async def ack_round(
     emulator: DiscordEmulator, number: int, bids: int, workdir: Path, profile: Path | None
 ) -> Round:
-    child = ack_bot(emulator, workdir, profile)
+    return await _ack(emulator, number, bids, workdir, profile, pool=None)
+
+
+async def pooled_ack_round(
+    emulator: DiscordEmulator, number: int, bids: int, workdir: Path, profile: Path | None
+) -> Round:
+    pool = DiscordSettings().http_connections
+    return await _ack(emulator, number, bids, workdir, profile, pool=pool)
+
+
+async def _ack(
+    emulator: DiscordEmulator,
+    number: int,
+    bids: int,
+    workdir: Path,
+    profile: Path | None,
+    *,
+    pool: int | None,
+) -> Round:
+    child = ack_bot(emulator, workdir, profile, pool)
     await child.start()
     try:
         return await _burst(emulator, child, number, bids, "anything")
@@ -404,7 +430,8 @@ async def ack_round(
 async def _burst(
     emulator: DiscordEmulator, child: Child, number: int, bids: int, handle: str
 ) -> Round:
-    result = Round(bot="bot" if child.label == "the bot" else "ack-only", number=number, sent=bids)
+    label = {"the bot": "bot", "the pooled ack-only bot": "ack+pool"}.get(child.label, "ack-only")
+    result = Round(bot=label, number=number, sent=bids)
     since, connected = len(emulator.requests()), emulator.connections_opened
     cpu_before, emulator_cpu_before = child.cpu_seconds(), time.process_time()
     began = time.monotonic()
@@ -461,7 +488,7 @@ def _progress(text: str) -> None:
 
 def _round_line(r: Round) -> str:
     line = (
-        f"  round {r.number} {r.bot:<8} {r.rate:,.0f} answered/s ({r.sent:,} in {r.seconds:.2f} s, "
+        f"  round {r.number} {r.bot:<9} {r.rate:,.0f} answered/s ({r.sent:,} in {r.seconds:.2f} s, "
         f"{r.answered:,} answered in time); late first responses {r.late}; "
         f"follow-ups {r.followups} ({r.needless_followups} ready within {DEADLINE:.0f} s); "
         f"first response p50 {_ms(percentile(r.first_response, 0.5))}, "
@@ -512,9 +539,10 @@ def _summary(name: str, rounds: Sequence[Round]) -> list[str]:
     ]
 
 
-async def run(opts: Options, root: Path) -> tuple[list[Round], list[Round]]:
+async def run(opts: Options, root: Path) -> tuple[list[Round], list[Round], list[Round]]:
     bots: list[Round] = []
     acks: list[Round] = []
+    pooled: list[Round] = []
     async with DiscordEmulator(default_world(), validate_spec=False) as emulator:
         # The emulator's own first burst is slower (its caches, connections, code paths):
         # an unmeasured one first, so that neither bot's first round pays for it.
@@ -523,9 +551,13 @@ async def run(opts: Options, root: Path) -> tuple[list[Round], list[Round]]:
         _progress("warm-up burst (not measured) ...")
         await ack_round(emulator, 0, min(opts.bids, WARM_UP_BIDS), warm_up, None)
         for number in range(1, opts.rounds + 1):
-            order = [("bot", bots, bot_round), ("ack", acks, ack_round)]
-            if number % 2 == 0:  # alternate which bot goes first
-                order.reverse()
+            order = [
+                ("bot", bots, bot_round),
+                ("ack", acks, ack_round),
+                ("ack-pool", pooled, pooled_ack_round),
+            ]
+            shift = (number - 1) % len(order)  # each goes first in turn
+            order = order[shift:] + order[:shift]
             for name, results, play in order:
                 workdir = root / f"{name}{number}"
                 workdir.mkdir()
@@ -537,7 +569,7 @@ async def run(opts: Options, root: Path) -> tuple[list[Round], list[Round]]:
             raise ConsistencyError(
                 f"requests the emulator does not know: {emulator.unknown_requests[:3]}"
             )
-    return bots, acks
+    return bots, acks, pooled
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -547,27 +579,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("settings")
     print(f"  {'bids':<10} {opts.bids:,} /bid interactions per burst, from {len(MEMBERS)} members")
     print(
-        f"  {'rounds':<10} {opts.rounds} per bot, alternated (bot first in odd rounds), after"
+        f"  {'rounds':<10} {opts.rounds} per bot, rotated (each goes first in turn), after"
         f" an unmeasured warm-up burst of {min(opts.bids, WARM_UP_BIDS):,}"
     )
     print()
     with tempfile.TemporaryDirectory(prefix="bot-burst-") as tmp:
         try:
-            bots, acks = asyncio.run(run(opts, Path(tmp)))
+            bots, acks, pooled = asyncio.run(run(opts, Path(tmp)))
         except ConsistencyError as exc:
             print(f"consistency: FAILED: {exc}")
             return 1
     print("rounds")
-    for bot, ack in zip(bots, acks, strict=True):
+    for bot, ack, pool in zip(bots, acks, pooled, strict=True):
         print(_round_line(bot))
         print(_round_line(ack))
+        print(_round_line(pool))
     print()
-    for line in _summary("bot (python -m bot)", bots) + _summary("ack-only discord.py bot", acks):
+    for line in (
+        _summary("bot (python -m bot)", bots)
+        + _summary("ack-only discord.py bot (discord.py's connector, no limit)", acks)
+        + _summary("ack-only discord.py bot with the bot's connection pool", pooled)
+    ):
         print(line)
     print()
-    ratio = statistics.median(r.rate for r in bots) / statistics.median(r.rate for r in acks)
+    rate = statistics.median(r.rate for r in bots)
+    ratio = rate / statistics.median(r.rate for r in acks)
+    own = rate / statistics.median(r.rate for r in pooled)
     print(f"(run took {time.perf_counter() - began:.1f} s)")
     print(f"RESULT burst ratio bot/ack-only: {ratio:.2f}")
+    # What the bot's own work costs, with the connection pool taken out of the comparison.
+    print(f"RESULT burst ratio bot/ack-only with the same pool: {own:.2f}")
     print(
         "checked after every bot round: each bid acknowledged as accepted is stored, "
         "no refused bid is"

@@ -68,9 +68,12 @@ class AuctionBot(commands.Bot):
         # discord.py's own connector has no limit (TCPConnector(limit=0)): in a burst every
         # answer in flight opens a new connection (a TLS handshake with the real Discord)
         # that is soon closed again, which costs the burst about a third of the bot's CPU. A
-        # bounded pool keeps reusing warm ones; 100 of them carry ~1,000 answers/s at a 100 ms
-        # round trip, more than one process answers (see the README's burst figures).
-        self.http.connector = aiohttp.TCPConnector(limit=self.config.discord.http_connections)
+        # bounded pool per host keeps reusing warm ones. Per host, not in all: the gateway's
+        # websocket holds its connection for its whole life, and a reconnect to the gateway's
+        # own host must never queue behind REST requests to discord.com.
+        self.http.connector = aiohttp.TCPConnector(
+            limit=0, limit_per_host=self.config.discord.http_connections
+        )
         await super().login(token)
 
     async def setup_hook(self) -> None:

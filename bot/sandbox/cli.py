@@ -13,8 +13,9 @@ import contextlib
 import signal
 import sys
 import webbrowser
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.sandbox.demo import Demo, DemoFailed
 from bot.sandbox.session import Sandbox, SandboxError
@@ -67,27 +68,28 @@ def _say(line: str) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     try:
         sandbox = Sandbox(database=args.db, config=args.config, check_api=args.check_api)
     except SandboxError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     page = SandboxPage(sandbox.emulator)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
         _say(f"starting the loopback Discord and the bot (its log: {sandbox.log_path}) ...")
-        await sandbox.start()
-        await page.start(args.port)
+        await page.start(args.port)  # first: a port in use is said before the bot starts
+        if not await _until_stopped(sandbox.start(), stop):
+            return 0
         _say(f"sandbox ready: open {page.url} (Ctrl-C stops it)")
         if args.open:
             webbrowser.open(page.url)
         code = 0
         if args.demo:
             code = await _demo(sandbox, stop)
-            if args.exit_after_demo:
+            if args.exit_after_demo or stop.is_set():
                 return code
             _say(f"the page stays up at {page.url} until Ctrl-C")
         await stop.wait()
@@ -99,6 +101,21 @@ async def _run(args: argparse.Namespace) -> int:
         _say("stopping ...")
         await page.stop()
         await sandbox.stop()
+
+
+async def _until_stopped(work: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Run ``work`` unless Ctrl-C comes first; False if it did (``work`` is cancelled)."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if task.done():
+        task.result()  # its error, if any
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return False
 
 
 async def _demo(sandbox: Sandbox, stop: asyncio.Event) -> int:

@@ -19,11 +19,15 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import bot
 from bot.sandbox import GUILD_ID, DiscordEmulator
 from bot.sandbox.scene import SANDBOX_DEFAULTS, SANDBOX_KEYS, sandbox_world
 
 READY_TIMEOUT = 60.0  # seconds for the bot to connect and register its commands
 STOP_TIMEOUT = 15.0  # seconds for a clean stop before the bot is killed
+# Where this process's ``bot`` package comes from (a clone or the installed copy): the child
+# imports the very same code.
+SOURCE = str(Path(bot.__file__).resolve().parents[1])
 
 
 class SandboxError(RuntimeError):
@@ -113,10 +117,14 @@ class Sandbox:
             raise SandboxError(str(exc)) from exc
         env = dict(os.environ, DISCORD_EMULATOR_URL=self.emulator.base_url)
         env.pop("DISCORD_TOKEN", None)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (SOURCE, env.get("PYTHONPATH")) if p)
         with self.log_path.open("ab") as log:
+            # Its own session: Ctrl-C in the terminal reaches this process, which stops the
+            # bot cleanly (SIGTERM), rather than both at once.
             self._child = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot.sandbox.bot_process", "--config", str(self.config_path),
                 env=env, cwd=self.folder, stdout=log, stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
             )  # fmt: skip
         await self._wait_until_ready()
 

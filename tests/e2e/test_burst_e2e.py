@@ -140,7 +140,8 @@ async def test_a_burst_is_answered_over_a_bounded_pool_of_connections(
     emulator: DiscordEmulator, bots: Callable[..., Awaitable[BotProcess]]
 ) -> None:
     # discord.py alone opens a connection per answer in flight (no limit); the bot keeps at
-    # most [discord].http_connections and reuses them, gateway included.
+    # most [discord].http_connections per host and reuses them (here the gateway shares the
+    # loopback host, so it counts too).
     await bots(http_connections=6)
     await start_auction(emulator, "@poolname", starting_bid=10, increment="10")
     before = emulator.connections_opened

@@ -39,9 +39,11 @@ def _folder(output: str) -> Path:
 
 
 async def _sandbox(*args: str) -> asyncio.subprocess.Process:
+    # Its own process group, as a terminal gives it: Ctrl-C goes to the whole group.
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "sandbox", "--port", "0", *args,
         cwd=ROOT, env=_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
     )  # fmt: skip
 
 
@@ -83,7 +85,7 @@ async def test_the_page_is_up_until_ctrl_c_which_stops_everything() -> None:
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         assert response.status == 200
         assert "/static/app.js" in await response.text()
-    process.send_signal(signal.SIGINT)
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal
     rest = await asyncio.wait_for(process.stdout.read(), 60)
     assert await process.wait() == 0, (seen + rest).decode()
     assert b"stopping" in rest
@@ -101,9 +103,25 @@ async def test_a_port_in_use_is_one_clear_line() -> None:
             stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         out, _ = await asyncio.wait_for(process.communicate(), 120)
+    text = out.decode()
     assert process.returncode == 1
-    assert f"error: cannot serve the page on 127.0.0.1:{port}" in out.decode()
-    assert "Traceback" not in out.decode()
+    assert f"error: cannot serve the page on 127.0.0.1:{port}" in text
+    assert "Traceback" not in text
+    assert "sandbox ready" not in text  # said before the bot was started at all
+    assert not _folder(text).exists()
+
+
+async def test_ctrl_c_during_start_up_is_a_plain_stop() -> None:
+    process = await _sandbox()
+    assert process.stdout is not None
+    first = await asyncio.wait_for(process.stdout.readline(), 60)
+    assert b"starting the loopback Discord" in first
+    os.killpg(process.pid, signal.SIGINT)
+    rest = await asyncio.wait_for(process.stdout.read(), 60)
+    text = (first + rest).decode()
+    assert await process.wait() == 0, text
+    assert "error" not in text and "Traceback" not in text, text
+    assert not _folder(text).exists()
 
 
 async def test_bad_arguments_say_what_would_be_right() -> None:
