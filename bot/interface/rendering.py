@@ -4,6 +4,7 @@ amount is shown in the currency its auction was listed in."""
 from __future__ import annotations
 
 import functools
+import re
 from datetime import datetime
 
 import discord
@@ -18,9 +19,16 @@ COLOUR_ENDED = discord.Colour.dark_grey()
 LIST_PAGE_SIZE = 10
 
 
+# What Discord reads inside <...> besides user and role mentions (escape_mentions breaks
+# those): timestamps, channel and command mentions, custom emoji.
+_ANGLED = re.compile(r"<(?=t:|#|/|a?:)")
+
+
 def safe(text: str) -> str:
-    """User- or moderator-supplied text, shown literally: no markdown, no mentions."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    """User- or moderator-supplied text, shown literally: no markdown, no mentions, no
+    timestamps, channel or command mentions or custom emoji."""
+    escaped = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    return _ANGLED.sub(r"\\<", escaped)
 
 
 def handle_text(view: PublicAuction) -> str:
