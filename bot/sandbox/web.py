@@ -247,7 +247,14 @@ class SandboxPage:
             "channels": channels,
             "dm": {
                 "id": str(dm_id) if dm_id else None,
-                "messages": [message_view(m) for m in emu.dm_messages(viewer)] if dm_id else [],
+                # With the answers to the commands the member used there, as in a channel.
+                "messages": [
+                    message_view(m)
+                    for m in emu.channel_messages(dm_id, include_ephemeral=True)
+                    if visible_to(m, viewer)
+                ]
+                if dm_id
+                else [],
             },
             "commands": emu.commands(GUILD_ID),
             "bot_connected": emu.connected_bots > 0,

@@ -6,7 +6,7 @@ const EPHEMERAL = 1 << 6, LOADING = 1 << 7;
 const SUB_COMMAND = 1, SUB_COMMAND_GROUP = 2, STRING = 3, INTEGER = 4, NUMBER = 10;
 const BOOLEAN = 5, USER = 6, CHANNEL = 7, ROLE = 8;
 const $ = (id) => document.getElementById(id);
-const view = { as: null, channel: null, state: null, command: null, selected: 0 };
+const view = { as: null, channel: null, state: null, command: null, selected: 0, asked: 0, shown: 0 };
 
 function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -184,11 +184,27 @@ function render() {
 
 // -- talking to the sandbox ----------------------------------------------------------------------
 async function refresh() {
-  const response = await fetch(`/api/state?as=${encodeURIComponent(view.as)}`);
-  if (!response.ok) return;
-  view.state = await response.json();
+  // Reads may overlap (a live update, then "Act as"): only an answer newer than the one shown
+  // and read for the person acting now is shown, never an older one or another person's.
+  const asked = ++view.asked, as = view.as;
+  let state;
+  try {
+    const response = await fetch(`/api/state?as=${encodeURIComponent(as)}`);
+    if (!response.ok) return;
+    state = await response.json();
+  } catch {
+    unreachable();
+    return;
+  }
+  if (asked < view.shown || as !== view.as) return;
+  view.shown = asked;
+  view.state = state;
   if (!view.channel) view.channel = view.state.channels[0].id;
   render();
+}
+
+function unreachable() {
+  $("status").textContent = "The sandbox is not reachable: is it still running?";
 }
 
 function notice(text) {
@@ -198,8 +214,13 @@ function notice(text) {
 }
 
 async function post(path, body) {
-  const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ as: view.as, ...body }) });
-  const answer = await response.json().catch(() => ({ error: "The sandbox did not answer." }));
+  let answer;
+  try {
+    const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ as: view.as, ...body }) });
+    answer = await response.json().catch(() => ({ error: "The sandbox did not answer." }));
+  } catch {
+    answer = { error: "The sandbox is not reachable: is it still running?" };
+  }
   if (answer.error) notice(answer.error);
   else if (answer.answered === false) notice(answer.note);
   else notice("");
@@ -344,7 +365,7 @@ function optionInput(def) {
 function renderOptions() {
   const box = $("options");
   const c = view.command;
-  if (!c) { box.hidden = true; box.replaceChildren(); return; }
+  if (!c) { box.hidden = true; box.replaceChildren(); $("choices").hidden = true; return; }
   box.replaceChildren(...c.defs.map((def) => {
     const wrap = el("div", "option" + (def.required ? " required" : ""));
     const label = el("label", "", escapeHtml(def.name));
@@ -371,11 +392,14 @@ function optionValues() {
 }
 
 async function autocomplete(def, input) {
+  // A keystroke's timer may fire after the command was sent or another one chosen.
   const c = view.command;
+  if (!c || !input.isConnected) return;
   const answer = await fetch("/api/autocomplete", {
     method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ as: view.as, channel_id: currentChannel().id, name: c.command.name, subcommand: c.sub, options: { ...optionValues(), [def.name]: input.value }, focused: def.name }),
   }).then((r) => r.json()).catch(() => ({}));
+  if (view.command !== c || !input.isConnected) return;
   const box = $("choices");
   const choices = (answer.callback && answer.callback.data && answer.callback.data.choices) || [];
   box.replaceChildren(...choices.map((choice) => {
@@ -414,7 +438,9 @@ function start() {
       showSuggestions();
     } else if (event.key === "Enter") {
       event.preventDefault();
-      if (!sug.hidden && sug.found && sug.found.length && !matchCommand(box.value)) chooseCommand(sug.found[view.selected]);
+      // As in Discord, Enter picks the highlighted command while the list is open (its option
+      // fields then show); a command typed with its options ("/bid handle:og amount:100") is sent.
+      if (!sug.hidden && sug.found && sug.found.length) chooseCommand(sug.found[view.selected]);
       else send();
     }
   };
@@ -431,7 +457,9 @@ async function bootstrap(select, wanted) {
   view.as = wanted && people.some((p) => p.id === wanted) ? wanted : people[0].id;
   select.value = view.as;
   await refresh();
-  new EventSource("/api/events").onmessage = () => refresh();
+  const events = new EventSource("/api/events");
+  events.onmessage = () => refresh();
+  events.onerror = unreachable;  // the browser reconnects by itself; the next update says so
 }
 
 start();
