@@ -228,6 +228,10 @@ class EmulatorBase:
     def message_by_id(self, message_id: int) -> StoredMessage | None:
         return self._messages.get(message_id)
 
+    def opened_modal(self, custom_id: str) -> JSON | None:
+        """The dialog (modal) the bot opened with this custom id, if it opened one."""
+        return self._modals.get(custom_id)
+
     def channel_messages(
         self, channel_id: int, *, include_deleted: bool = False, include_ephemeral: bool = False
     ) -> list[StoredMessage]:

@@ -64,7 +64,9 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def _say(line: str) -> None:
-    print(line, flush=True)
+    # A terminal closed under the sandbox must not stop it from cleaning up after itself.
+    with contextlib.suppress(OSError):
+        print(line, flush=True)
 
 
 async def _run(args: argparse.Namespace) -> int:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -33,6 +34,7 @@ from bot.sandbox.scene import CHANNELS, PEOPLE, ROLES, SERVER_NAME, person
 JSON = dict[str, Any]
 ANSWER_TIMEOUT = 3.5  # Discord's 3 s for the bot's first answer, and a little for the trip
 SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, MENTIONABLE, NUMBER = 1, 2, 3, 4, 5, 9, 10
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATIC = ("index.html", "app.js", "style.css")
 _CONTENT_TYPES = {"html": "text/html", "js": "text/javascript", "css": "text/css"}
 
@@ -56,6 +58,10 @@ def option_defs(command: JSON, subcommand: str | None) -> list[JSON]:
         if found is None:
             raise BadInput(f"/{command['name']} has no subcommand {part!r}.")
         options = found.get("options") or []
+    subs = [o["name"] for o in options if o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)]
+    if subs:  # Discord runs only a leaf: a command with subcommands needs one named
+        usage = " ".join(["/" + command["name"], *(subcommand or "").split()])
+        raise BadInput(f"{usage} needs a subcommand: {', '.join(subs)}.")
     return options
 
 
@@ -135,7 +141,8 @@ class SandboxPage:
     def __init__(self, emulator: DiscordEmulator) -> None:
         self.emulator = emulator
         self.version = 0
-        self._changed = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._waking: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self.url = ""
         emulator.request_hooks.append(self._on_request)
@@ -146,12 +153,36 @@ class SandboxPage:
     def notify(self) -> None:
         """Something the page shows may have changed: tell the open pages."""
         self.version += 1
-        self._changed.set()
+        task = asyncio.get_running_loop().create_task(self._wake())
+        self._waking.add(task)
+        task.add_done_callback(self._waking.discard)
+
+    def _moved_on(self, seen: int) -> bool:
+        return self.version != seen or self._runner is None
+
+    async def _wake(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
 
     # -- serving ----------------------------------------------------------------------------
 
+    @web.middleware
+    async def _same_origin(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Only this page may use the sandbox: another website open in the same browser could
+        otherwise send it requests, or read it through a DNS name pointed at 127.0.0.1."""
+        port = self.url.rsplit(":", 1)[-1]
+        hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        if request.host not in hosts:
+            raise web.HTTPForbidden(text="the sandbox answers only http://127.0.0.1 addresses")
+        origin = request.headers.get("Origin")
+        if origin is not None and origin.removeprefix("http://") not in hosts:
+            raise web.HTTPForbidden(text="the sandbox answers only its own page")
+        if request.method == "POST" and request.content_type != "application/json":
+            raise web.HTTPUnsupportedMediaType(text="the body must be JSON (application/json)")
+        return await handler(request)
+
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=1024 * 1024)
+        app = web.Application(client_max_size=1024 * 1024, middlewares=[self._same_origin])
         app.router.add_get("/", self._static)
         app.router.add_get("/static/{name}", self._static)
         app.router.add_get("/api/people", self._people)
@@ -175,10 +206,10 @@ class SandboxPage:
         self.url = f"http://127.0.0.1:{bound}"
 
     async def stop(self) -> None:
-        self._changed.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        runner, self._runner = self._runner, None
+        await self._wake()  # the open event streams see the runner gone and end
+        if runner is not None:
+            await runner.cleanup()
 
     async def _static(self, request: web.Request) -> web.Response:
         name = request.match_info.get("name", "index.html")
@@ -197,14 +228,19 @@ class SandboxPage:
         )
         await response.prepare(request)
         seen = -1
-        with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+        with contextlib.suppress(ConnectionError):
             while self._runner is not None:
                 if self.version != seen:
                     seen = self.version
                     await response.write(f"data: {seen}\n\n".encode())
-                self._changed.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), 15)
+                async with self._changed:
+                    # Each stream waits for a version it has not sent, so no change is missed
+                    # however many pages are open; a comment every 15 s keeps it alive.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            self._changed.wait_for(functools.partial(self._moved_on, seen)),
+                            15,
+                        )
                 if self.version == seen:
                     await response.write(b": still here\n\n")
                 # Coalesce a burst of changes into one read of the state.
@@ -284,8 +320,15 @@ class SandboxPage:
             actor = _actor(body)
             channel_id = self._channel(body, actor)
             name, sub, raw = _command_parts(body)
-            focused = str(body.get("focused", ""))
+            focused = body.get("focused")
             defs = option_defs(self._find_command(name), sub)
+            completing = [d["name"] for d in defs if d.get("autocomplete")]
+            if not isinstance(focused, str) or focused not in completing:
+                raise BadInput(
+                    "focused must name an option the bot completes: "
+                    + (", ".join(completing) or f"/{name} completes none")
+                    + "."
+                )
             options = typed_options(defs, raw, focused=focused)
             payload = self.emulator.autocomplete(
                 actor, name, options, focused, sub, channel_id=channel_id
@@ -312,9 +355,12 @@ class SandboxPage:
             values = body.get("values") or {}
             if not isinstance(values, dict):
                 raise BadInput("values must be an object of field ids and texts.")
+            custom_id = str(body.get("custom_id", ""))
+            if self.emulator.opened_modal(custom_id) is None:
+                raise BadInput("That dialog was never opened: open it with its button first.")
             payload = self.emulator.modal_submit(
                 actor,
-                str(body.get("custom_id", "")),
+                custom_id,
                 {str(k): str(v) for k, v in values.items()},
                 message,
                 channel_id=None if message is not None else self._channel(body, actor),
@@ -357,7 +403,13 @@ class SandboxPage:
     def _message(self, body: JSON, actor: int) -> StoredMessage:
         message_id = _int(body.get("message_id"), "message_id")
         message = self.emulator.message_by_id(message_id)
-        if message is None or message.deleted or not visible_to(message, actor):
+        if (
+            message is None
+            or message.deleted
+            or not visible_to(message, actor)
+            or message.channel_id
+            not in {c.id for c in CHANNELS} | {self.emulator.dm_channel_id(actor)}
+        ):
             raise BadInput("That message is gone.")
         return message
 

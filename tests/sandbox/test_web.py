@@ -245,3 +245,70 @@ async def test_with_the_api_check_a_request_off_discords_spec_is_listed_on_the_p
     finally:
         await web_page.stop()
         await sandbox.stop()
+
+
+async def test_only_the_page_itself_may_use_the_sandbox(page: Client) -> None:
+    session, web_page = page
+    port = web_page.url.rsplit(":", 1)[1]
+    sent = len(web_page.emulator.interactions)
+    body = {"as": str(ALICE_ID), "channel_id": str(AUCTIONS_CHANNEL_ID), "name": "bid"}
+    # Another website's script (its Origin), a DNS name pointed at 127.0.0.1 (its Host), and
+    # a form post that needs no preflight (not JSON): all refused before anything is done.
+    async with session.post(
+        "/api/command", json=body, headers={"Origin": "http://evil.example"}
+    ) as response:
+        assert response.status == 403
+    async with session.get("/api/state", params={"as": str(ALICE_ID)},
+                           headers={"Host": f"rebound.example:{port}"}) as response:  # fmt: skip
+        assert response.status == 403
+    async with session.post(
+        "/api/command", data='{"name": "bid"}', headers={"Content-Type": "text/plain"}
+    ) as response:
+        assert response.status == 415
+    async with session.get("/", headers={"Host": f"localhost:{port}"}) as response:
+        assert response.status == 200
+    assert len(web_page.emulator.interactions) == sent
+
+
+async def test_what_discord_would_never_send_is_refused_before_the_bot_sees_it(
+    page: Client,
+) -> None:
+    _, web_page = page
+    posted = await start(page, "@strictname")
+    sent = len(web_page.emulator.interactions)
+    status, answer = await post(
+        page, "/api/command", **{"as": ALICE_ID}, channel_id=AUCTIONS_CHANNEL_ID,
+        name="auction", options={},
+    )  # fmt: skip
+    assert status == 400 and "/auction needs a subcommand: info, list" in answer["error"], answer
+    for focused in (None, "amount", ["handle"]):
+        status, answer = await post(
+            page, "/api/autocomplete", **{"as": ALICE_ID}, channel_id=AUCTIONS_CHANNEL_ID,
+            name="bid", options={"handle": "s"}, focused=focused,
+        )  # fmt: skip
+        assert (
+            status == 400
+            and "focused must name an option the bot completes: handle" in (answer["error"])
+        ), (focused, answer)
+    status, answer = await post(
+        page, "/api/modal", **{"as": ALICE_ID}, custom_id="auction:1:modal",
+        values={"amount": "5"}, message_id=posted["id"],
+    )  # fmt: skip
+    assert status == 400 and "never opened" in answer["error"]
+    assert len(web_page.emulator.interactions) == sent
+
+
+async def test_another_members_dm_cannot_be_clicked(page: Client) -> None:
+    _, web_page = page
+    await start(page, "@dmname")
+    status, answer = await post(
+        page, "/api/command", **{"as": BOB_ID},
+        channel_id=web_page.emulator.dm_channel_id(BOB_ID), name="auction", subcommand="list",
+    )  # fmt: skip
+    assert status == 200 and answer["answered"], answer
+    bobs = await state(page, BOB_ID)
+    [reply] = bobs["dm"]["messages"]
+    status, answer = await post(
+        page, "/api/click", **{"as": ALICE_ID}, message_id=reply["id"], custom_id="x"
+    )
+    assert status == 400 and answer["error"] == "That message is gone."

@@ -54,6 +54,8 @@ function md(text) {
     if (m[1] !== undefined) out += escapeHtml(m[1]);
     else if (m[2] !== undefined) {
       const ts = Number(m[2]), style = m[3] || "f";
+      // Beyond what a Date can hold, Discord shows the text as typed; so does the page.
+      if (!Number.isFinite(ts) || Math.abs(ts) > 8.64e12) { out += escapeHtml(m[0]); continue; }
       out += `<time data-ts="${ts}" data-style="${style}" title="${escapeHtml(new Date(ts * 1000).toString())}">${escapeHtml(stamp(ts, style))}</time>`;
     } else if (m[4] !== undefined) out += `<span class="mention">@${escapeHtml(nameOf(m[4]))}</span>`;
     else if (m[5] !== undefined) {
@@ -148,6 +150,17 @@ function renderMessage(message) {
   return box;
 }
 
+// One message the page cannot draw must not hide the others.
+function renderSafely(message) {
+  try {
+    return renderMessage(message);
+  } catch (error) {
+    const box = el("article", "message");
+    box.append(el("div", "content", `<em>This message could not be shown (${escapeHtml(error.message)}).</em>`));
+    return box;
+  }
+}
+
 function currentChannel() {
   const s = view.state;
   if (view.channel === "dm") return { id: s.dm.id, name: "AuctionBot (DM)", messages: s.dm.messages, dm: true };
@@ -175,7 +188,7 @@ function render() {
   $("channel-title").textContent = channel.dm ? "@AuctionBot" : "# " + channel.name;
   const list = $("messages");
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  list.replaceChildren(...channel.messages.map(renderMessage));
+  list.replaceChildren(...channel.messages.map(renderSafely));
   if (atBottom) list.scrollTop = list.scrollHeight;
   const v = $("violations");
   v.hidden = !s.api_violations.length;
