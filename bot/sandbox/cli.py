@@ -133,7 +133,7 @@ async def _demo(sandbox: Sandbox, stop: asyncio.Event) -> int:
         return 1
     try:
         result = play.result()
-    except DemoFailed as exc:
+    except (DemoFailed, RuntimeError) as exc:  # RuntimeError: the bot left the gateway
         _say(f"demo failed: {exc} (the bot's log: {sandbox.log_path})")
         return 1
     _say(f"result: {result.result}")

@@ -118,6 +118,7 @@ class Sandbox:
         env = dict(os.environ, DISCORD_EMULATOR_URL=self.emulator.base_url)
         env.pop("DISCORD_TOKEN", None)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (SOURCE, env.get("PYTHONPATH")) if p)
+        env["SANDBOX_PARENT_PID"] = str(os.getpid())  # the bot stops if this process dies
         with self.log_path.open("ab") as log:
             # Its own session: Ctrl-C in the terminal reaches this process, which stops the
             # bot cleanly (SIGTERM), rather than both at once.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import sys
@@ -132,3 +133,36 @@ async def test_bad_arguments_say_what_would_be_right() -> None:
     out, _ = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 2
     assert "--port must be between 0 and 65535" in out.decode()
+
+
+def _processes_with(text: str) -> list[int]:
+    """The pids of the processes whose command line contains ``text``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if text in cmdline:
+                found.append(int(proc.name))
+    return found
+
+
+async def test_a_sandbox_killed_outright_does_not_leave_its_bot_running() -> None:
+    process = await _sandbox()
+    assert process.stdout is not None
+    seen = b""
+    while not READY.search(seen):
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
+        assert line, seen.decode()
+        seen += line
+    config = str(_folder(seen.decode()) / "config.toml")
+    assert _processes_with(config)  # the bot, running on the sandbox's config
+    process.kill()  # SIGKILL: no clean-up of its own
+    await process.wait()
+    deadline = asyncio.get_running_loop().time() + 30
+    while _processes_with(config):
+        assert asyncio.get_running_loop().time() < deadline, "the bot outlived its sandbox"
+        await asyncio.sleep(0.1)
+    shutil.rmtree(_folder(seen.decode()), ignore_errors=True)
