@@ -15,13 +15,14 @@ import sys
 import webbrowser
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.sandbox.demo import Demo, DemoFailed
 from bot.sandbox.session import Sandbox, SandboxError
 from bot.sandbox.web import SandboxPage
 
 DEFAULT_PORT = 8765
+T = TypeVar("T")
 
 
 def _arguments(argv: Sequence[str]) -> argparse.Namespace:
@@ -83,8 +84,10 @@ async def _run(args: argparse.Namespace) -> int:
     try:
         _say(f"starting the loopback Discord and the bot (its log: {sandbox.log_path}) ...")
         await page.start(args.port)  # first: a port in use is said before the bot starts
-        if not await _until_stopped(sandbox.start(), stop):
+        started = await _unless_stopped(sandbox.start(), stop)
+        if started is None:
             return 0
+        started.result()  # its error, if any
         _say(f"sandbox ready: open {page.url} (Ctrl-C stops it)")
         if args.open:
             webbrowser.open(page.url)
@@ -105,34 +108,29 @@ async def _run(args: argparse.Namespace) -> int:
         await sandbox.stop()
 
 
-async def _until_stopped(work: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
-    """Run ``work`` unless Ctrl-C comes first; False if it did (``work`` is cancelled)."""
+async def _unless_stopped(
+    work: Coroutine[Any, Any, T], stop: asyncio.Event
+) -> asyncio.Task[T] | None:
+    """Run ``work`` unless Ctrl-C comes first: its finished task (result or error), or None
+    if Ctrl-C came first (``work`` is then cancelled)."""
     task = asyncio.ensure_future(work)
     stopped = asyncio.ensure_future(stop.wait())
     await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
     stopped.cancel()
     if task.done():
-        task.result()  # its error, if any
-        return True
+        return task
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    return False
+    return None
 
 
 async def _demo(sandbox: Sandbox, stop: asyncio.Event) -> int:
-    demo = Demo(sandbox.emulator, _say)
-    play = asyncio.ensure_future(demo.play())
-    stopped = asyncio.ensure_future(stop.wait())
-    await asyncio.wait({play, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    stopped.cancel()
-    if not play.done():
-        play.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await play
+    played = await _unless_stopped(Demo(sandbox.emulator, _say).play(), stop)
+    if played is None:
         return 1
     try:
-        result = play.result()
+        result = played.result()
     except (DemoFailed, RuntimeError) as exc:  # RuntimeError: the bot left the gateway
         _say(f"demo failed: {exc} (the bot's log: {sandbox.log_path})")
         return 1

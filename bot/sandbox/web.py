@@ -29,11 +29,19 @@ from bot.sandbox import (
     RecordedRequest,
     StoredMessage,
 )
+from bot.sandbox.replies import JSON
 from bot.sandbox.scene import CHANNELS, PEOPLE, ROLES, SERVER_NAME, person
+from bot.sandbox.world import (
+    BOOLEAN,
+    INTEGER,
+    MENTIONABLE,
+    NUMBER,
+    STRING,
+    SUB_COMMAND,
+    SUB_COMMAND_GROUP,
+)
 
-JSON = dict[str, Any]
 ANSWER_TIMEOUT = 3.5  # Discord's 3 s for the bot's first answer, and a little for the trip
-SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, MENTIONABLE, NUMBER = 1, 2, 3, 4, 5, 9, 10
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATIC = ("index.html", "app.js", "style.css")
 _CONTENT_TYPES = {"html": "text/html", "js": "text/javascript", "css": "text/css"}
