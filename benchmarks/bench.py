@@ -51,6 +51,7 @@ from benchmarks.common import NoReminders, print_machine
 from bot.auctions.bidding import place_bid
 from bot.auctions.common import open_auction
 from bot.auctions.house import AuctionHouse
+from bot.auctions.restock import Restock
 from bot.bootstrap import build_core
 from bot.clock import SystemClock
 from bot.domain.access import Actor
@@ -289,6 +290,7 @@ def _plain_bid(
             bidder_id=bidder,
             amount=amount,
             maximum=None,
+            restock=Restock(SETTINGS),
         )
         conn.execute("COMMIT")
     except BaseException:

@@ -110,7 +110,7 @@ class RecordingSender:
         self.delivered.append(message.id)
 
     post_auction = dm_outbid = announce_result = dm_winner = _deliver
-    announce_cancellation = copy_to_audit = send_house_notice = _deliver
+    announce_cancellation = copy_to_audit = send_house_notice = announce_drop = _deliver
 
 
 @dataclass(slots=True)

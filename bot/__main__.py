@@ -76,7 +76,9 @@ async def run(config: Config, *, sync_mode: SyncMode = "auto") -> None:
         exclusive=sync_mode != "only",
     )
     scheduler = CloseScheduler()
-    core = build_core(store, bus, clock=clock, timer=scheduler, defaults=config.server)
+    core = build_core(
+        store, bus, clock=clock, timer=scheduler, defaults=config.server, start_timer=scheduler
+    )
     bot = AuctionBot(config=config, core=core, scheduler=scheduler, sync_mode=sync_mode)
     loop = asyncio.get_running_loop()
     closing: set[asyncio.Task[None]] = set()

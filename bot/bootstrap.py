@@ -6,29 +6,38 @@ the outbox dispatcher. Tests and the benchmark build the same core without Disco
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.auctions.bidding import Bidding
 from bot.auctions.closing import Closing
+from bot.auctions.drops import Drops
 from bot.auctions.house import AuctionHouse
 from bot.auctions.members import MemberSettings
 from bot.auctions.moderation import Moderation
 from bot.auctions.posts import PostRecords
 from bot.auctions.queries import Queries
+from bot.auctions.restock import Restock
 from bot.auctions.server_settings import ServerSettingsAdmin, SettingsBook
+from bot.auctions.starts import Starter, StartTimer, SweepOnly
+from bot.auctions.stock import Stock
 from bot.clock import Clock
 from bot.domain.events import (
     AuctionClosed,
     AuctionExtended,
     AuctionOpened,
     AuctionStillRunning,
+    RelistScheduled,
     SettingsChanged,
+    StartScheduled,
+    StartSettled,
 )
 from bot.domain.settings import ServerSettings
 from bot.memory import BotMemory
 from bot.messagebus import MessageBus
 from bot.ports import CloseTimer
 from bot.unit_of_work import Store
+from bot.words import english_zipf
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +50,20 @@ class Core:
 
 
 def build_core(
-    store: Store, bus: MessageBus, *, clock: Clock, timer: CloseTimer, defaults: ServerSettings
+    store: Store,
+    bus: MessageBus,
+    *,
+    clock: Clock,
+    timer: CloseTimer,
+    defaults: ServerSettings,
+    start_timer: StartTimer | None = None,
+    zipf: Callable[[str], float] = english_zipf,
 ) -> Core:
-    """``bus`` must be the one ``store`` publishes its committed events to."""
+    """``bus`` must be the one ``store`` publishes its committed events to. Without a
+    ``start_timer``, scheduled starts are left to the sweep (at most a minute late)."""
     book = SettingsBook(store, defaults)
-    closing = Closing(store, clock, timer)
+    closing = Closing(store, clock, timer, Restock(defaults))
+    starter = Starter(store, clock, book, timer, start_timer or SweepOnly())
     house = AuctionHouse(
         moderation=Moderation(store, clock, book),
         bidding=Bidding(store, clock, book),
@@ -55,6 +73,9 @@ def build_core(
         posts=PostRecords(store, clock),
         settings=book,
         admin=ServerSettingsAdmin(store, clock, book),
+        stock=Stock(store, clock, book, zipf),
+        drops=Drops(store, clock, book),
+        starter=starter,
     )
     # The close timer follows each auction's end; the database decides, the timer reminds.
     bus.subscribe(AuctionOpened, lambda e: closing.remind(e.auction_id, e.ends_at))
@@ -62,4 +83,8 @@ def build_core(
     bus.subscribe(AuctionStillRunning, lambda e: closing.remind(e.auction_id, e.ends_at))
     bus.subscribe(AuctionClosed, lambda e: closing.forget(e.auction_id))
     bus.subscribe(SettingsChanged, book.on_change)
+    # Scheduled starts (drop slots, relists) likewise: the database decides, the timer reminds.
+    bus.subscribe(StartScheduled, starter.on_scheduled)
+    bus.subscribe(RelistScheduled, starter.on_scheduled)
+    bus.subscribe(StartSettled, starter.on_settled)
     return Core(store=store, bus=bus, house=house, memory=BotMemory(store, clock), clock=clock)

@@ -27,7 +27,10 @@ from bot.scheduling import CloseScheduler
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.auctions", "cogs.auctioneer", "cogs.bids", "cogs.settings")
+EXTENSIONS = (
+    "cogs.auctions", "cogs.auctioneer", "cogs.bids", "cogs.settings", "cogs.inventory",
+    "cogs.handles",
+)  # fmt: skip
 SyncMode = Literal["auto", "force", "only"]
 
 

@@ -18,11 +18,13 @@ from bot.domain.access import AccessPolicy
 from bot.domain.errors import AuctionError
 from bot.domain.handles import HandlePolicy
 from bot.domain.money import DEFAULT_MAX_AMOUNT, Currency
+from bot.domain.relist import RelistPolicy
 from bot.domain.settings import (
     MAX_CURRENCY_AMOUNT,
     MAX_EXTENSIONS,
     HouseRules,
     ServerSettings,
+    StockRules,
     currency_name,
     duration,
     generic_rules,
@@ -76,7 +78,10 @@ KNOWN_KEYS: dict[str, set[str]] = {
         "requests_per_second", "http_connections",
     },
     "database": {"path", "synchronous"},
-    "handles": {"platform", "reserved", "generic"},
+    "handles": {"platform", "reserved", "generic", "brands"},
+    "inventory": {"base_price", "min_sales"},
+    "drops": {"announce_lead"},
+    "relist": {"enabled", "wait", "drop_percent", "floor", "max_relists"},
     "handles.generic": {"min_length", "max_length", "characters"},
     "currency": {"name", "max_amount"},
     "bidding": {
@@ -157,6 +162,9 @@ def _handle_policy(handles: _Section) -> HandlePolicy:
     reserved = handles.data.get("reserved", [])
     if not isinstance(reserved, list) or not all(isinstance(r, str) for r in reserved):
         raise ConfigError("[handles].reserved must be a list of strings.")
+    brands = handles.data.get("brands", [])
+    if not isinstance(brands, list) or not all(isinstance(b, str) and b.strip() for b in brands):
+        raise ConfigError('[handles].brands must be a list of names, e.g. ["nike", "tesla"].')
     generic_raw = handles.data.get("generic", {})
     if not isinstance(generic_raw, dict):
         raise ConfigError("[handles.generic] must be a table.")
@@ -171,7 +179,9 @@ def _handle_policy(handles: _Section) -> HandlePolicy:
         None,
         "[handles.generic]",
     )
-    return HandlePolicy(platform=chosen, reserved=frozenset(reserved), generic=rules)
+    return HandlePolicy(
+        platform=chosen, reserved=frozenset(reserved), generic=rules, brands=frozenset(brands)
+    )
 
 
 def _server_defaults(raw: Mapping[str, Any], discord: _Section) -> ServerSettings:
@@ -215,12 +225,38 @@ def _server_defaults(raw: Mapping[str, Any], discord: _Section) -> ServerSetting
         ),
         auction_channel_id=discord.snowflake("auction_channel_id"),
         audit_channel_id=discord.snowflake("audit_channel_id"),
+        stock=_stock_rules(_table(raw, "inventory"), _table(raw, "drops")),
+        relist=_relist_policy(_table(raw, "relist")),
     )
     try:
         settings.check(lambda key: "[{}].{}".format(*key.split(".")))
     except AuctionError as exc:
         raise ConfigError(exc.message) from None
     return settings
+
+
+def _stock_rules(inventory: _Section, drops: _Section) -> StockRules:
+    return StockRules(
+        base_price=inventory.integer("base_price", 100, low=1, high=MAX_CURRENCY_AMOUNT),
+        min_sales=inventory.integer("min_sales", 5, low=1, high=1000),
+        drop_lead=drops.duration("announce_lead", timedelta(hours=1)),
+    )
+
+
+def _relist_policy(relist: _Section) -> RelistPolicy:
+    enabled = relist.data.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"[relist].enabled must be true or false, not {enabled!r}.")
+    try:
+        return RelistPolicy(
+            enabled=enabled,
+            wait=relist.duration("wait", timedelta(hours=1)),
+            drop_percent=relist.integer("drop_percent", 10, low=1, high=90),
+            floor=relist.integer("floor", 1, low=1, high=MAX_CURRENCY_AMOUNT),
+            max_relists=relist.integer("max_relists", 3, low=0, high=100),
+        )
+    except AuctionError as exc:
+        raise ConfigError(f"[relist]: {exc.message}") from None
 
 
 def _delivery(outbox: _Section) -> tuple[DeliverySettings, tuple[str, ...]]:

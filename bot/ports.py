@@ -15,6 +15,14 @@ from typing import Any, Protocol, TypeVar
 
 from bot.domain.auction import Auction, BidDecision, Outcome, Standing, Status, Terms
 from bot.domain.handles import Handle
+from bot.domain.inventory import (
+    Drop,
+    InventoryItem,
+    ItemStatus,
+    NewItem,
+    ScheduledStart,
+    StockPrices,
+)
 from bot.domain.messages import MessageKind, OutboxCounts, OutboxMessage
 from bot.domain.money import Currency
 from bot.domain.records import AuditEntry, Sale, StoredBid
@@ -35,6 +43,8 @@ class AuctionRepository(Protocol):
         opened_at: datetime,
         ends_at: datetime,
         channel_id: int | None,
+        relist_number: int = 0,
+        relisted_from: int | None = None,
     ) -> Auction:
         """Insert an open auction. Raises ``HandleUnavailable`` if the handle already has an
         open auction on the server (also when another transaction won that race)."""
@@ -134,6 +144,125 @@ class SaleRegistry(Protocol):
     ) -> bool: ...
 
 
+class SoldList(Protocol):
+    """The registry as members read it."""
+
+    def holdings(
+        self, guild_id: int, *, winner_id: int | None, offset: int, limit: int
+    ) -> tuple[list[Sale], int]:
+        """Handles held now (newest sale first), only ``winner_id``'s if given; and how many."""
+        ...
+
+    def prices_by_length(self, guild_id: int, low: int, high: int | None) -> list[int]:
+        """Prices of the server's sales of handles ``low``..``high`` characters long."""
+        ...
+
+
+class InventoryRepository(Protocol):
+    def add_many(
+        self, guild_id: int, items: list[NewItem], *, by: int, at: datetime
+    ) -> list[InventoryItem | None]:
+        """Add each item; None for one whose handle is already in the inventory."""
+        ...
+
+    def add(self, guild_id: int, item: NewItem, *, by: int, at: datetime) -> InventoryItem:
+        """Raises ``HandleUnavailable`` if the handle is already in the inventory."""
+        ...
+
+    def find(self, guild_id: int, handle_key: str) -> InventoryItem | None:
+        """The handle's entry in any state but withdrawn."""
+        ...
+
+    def get(self, item_id: int) -> InventoryItem: ...
+
+    def keys_in(self, guild_id: int, keys: list[str]) -> set[str]:
+        """Which of ``keys`` the inventory holds (in any state but withdrawn)."""
+        ...
+
+    def page(
+        self,
+        guild_id: int,
+        *,
+        status: ItemStatus | None,
+        containing: str,
+        tag: str | None,
+        sort: str,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[InventoryItem], int]:
+        """Items (withdrawn ones only when ``status`` asks for them) sorted by ``sort``
+        (value, length or name), and how many match."""
+        ...
+
+    def set_status(
+        self, item_id: int, status: ItemStatus, *, at: datetime, auction_id: int | None = None
+    ) -> None: ...
+
+    def set_relists(self, item_id: int, relists: int, base: int | None) -> None: ...
+
+    def withdraw(self, item_id: int, *, by: int, reason: str, at: datetime) -> bool: ...
+
+    def update_prices(self, item_id: int, prices: StockPrices) -> None: ...
+
+
+class ScheduleRepository(Protocol):
+    """Drops and the scheduled starts of inventory handles."""
+
+    def add_drop(
+        self,
+        *,
+        guild_id: int,
+        created_by: int,
+        created_at: datetime,
+        first_start: datetime,
+        interval: timedelta,
+        duration: timedelta,
+        channel_id: int | None,
+        announce_at: datetime,
+    ) -> Drop: ...
+
+    def get_drop(self, drop_id: int) -> Drop: ...
+
+    def set_announcement(self, drop_id: int, message_id: int | None) -> None: ...
+
+    def cancel_drop(self, drop_id: int, *, by: int, reason: str, at: datetime) -> bool: ...
+
+    def upcoming_drops(self, guild_id: int, now: datetime) -> list[Drop]:
+        """Drops not cancelled with a start still pending, soonest first."""
+        ...
+
+    def add_start(
+        self,
+        *,
+        guild_id: int,
+        inventory_id: int,
+        drop_id: int | None,
+        starts_at: datetime,
+        duration: timedelta,
+        starting_bid: int | None,
+        channel_id: int | None,
+        opened_by: int,
+        relist_number: int = 0,
+        relisted_from: int | None = None,
+    ) -> ScheduledStart: ...
+
+    def get_start(self, start_id: int) -> ScheduledStart: ...
+
+    def starts_of_drop(self, drop_id: int) -> list[ScheduledStart]: ...
+
+    def pending_for(self, inventory_id: int) -> ScheduledStart | None: ...
+
+    def mark_started(self, start_id: int, auction_id: int, at: datetime) -> bool:
+        """False if it was started or cancelled already (a start happens once)."""
+        ...
+
+    def mark_cancelled(self, start_id: int, at: datetime, reason: str) -> bool: ...
+
+    def starting_by(self, until: datetime) -> list[tuple[int, datetime]]:
+        """Ids and times of pending starts due by ``until``, soonest first."""
+        ...
+
+
 class AuditLog(Protocol):
     def record(self, entry: AuditEntry) -> None: ...
 
@@ -147,6 +276,7 @@ class OutboxRepository(Protocol):
         kind: MessageKind,
         payload: dict[str, Any],
         at: datetime,
+        due_at: datetime | None = None,
     ) -> int | None:
         """Queue a message; returns its id, or None when a pending message already covers
         it (a member's outbid DM still waiting to go out covers a later outbid)."""
@@ -164,6 +294,8 @@ class OutboxRepository(Protocol):
     def mark_retry(self, message_id: int, *, error: str, retry_at: datetime) -> None: ...
 
     def mark_failed(self, message_id: int, *, error: str, at: datetime) -> None: ...
+
+    def is_pending(self, message_id: int) -> bool: ...
 
     def counts(self) -> OutboxCounts: ...
 
@@ -218,6 +350,12 @@ class Repositories(Protocol):
     def state(self) -> BotStateRepository: ...
     @property
     def settings(self) -> ServerSettingsRepository: ...
+    @property
+    def inventory(self) -> InventoryRepository: ...
+    @property
+    def schedule(self) -> ScheduleRepository: ...
+    @property
+    def sold(self) -> SoldList: ...
 
 
 class CloseTimer(Protocol):
@@ -271,6 +409,8 @@ class Sender(Protocol):
     async def copy_to_audit(self, message: OutboxMessage) -> None: ...
 
     async def send_house_notice(self, message: OutboxMessage) -> None: ...
+
+    async def announce_drop(self, message: OutboxMessage) -> None: ...
 
 
 class StartupError(Exception):

@@ -73,6 +73,27 @@ class CloseScheduler:
             max_instances=1,  # a slow sweep is not run twice at once
         )
 
+    def remind_start(
+        self, start_id: int, at: datetime, job: Callable[[int], Awaitable[object]]
+    ) -> None:
+        """Implements ``StartTimer``: a scheduled start (a drop's slot, a relist) at ``at``."""
+        self._running.add_job(
+            job,
+            trigger="date",
+            run_date=at,
+            args=[start_id],
+            id=f"scheduled-start:{start_id}",
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+        )
+
+    def forget_start(self, start_id: int) -> None:
+        scheduler = self._running
+        if scheduler.get_job(f"scheduled-start:{start_id}") is not None:
+            scheduler.remove_job(f"scheduled-start:{start_id}")
+
     def forget(self, auction_id: int) -> None:
         scheduler = self._running
         if scheduler.get_job(job_id(auction_id)) is not None:

@@ -19,18 +19,24 @@ from bot.ports import (
     AuctionRepository,
     AuditLog,
     BotStateRepository,
+    InventoryRepository,
     MemberPreferences,
     OutboxRepository,
     Repositories,
     SaleRegistry,
+    ScheduleRepository,
     ServerSettingsRepository,
+    SoldList,
 )
 
 T = TypeVar("T")
 
 
 class UnitOfWork:
-    __slots__ = ("auctions", "audit", "events", "members", "outbox", "sales", "settings", "state")
+    __slots__ = (
+        "auctions", "audit", "events", "inventory", "members", "outbox", "sales", "schedule",
+        "settings", "sold", "state",
+    )  # fmt: skip
 
     def __init__(self, repositories: Repositories) -> None:
         self.auctions: AuctionRepository = repositories.auctions
@@ -40,6 +46,9 @@ class UnitOfWork:
         self.members: MemberPreferences = repositories.members
         self.state: BotStateRepository = repositories.state
         self.settings: ServerSettingsRepository = repositories.settings
+        self.inventory: InventoryRepository = repositories.inventory
+        self.schedule: ScheduleRepository = repositories.schedule
+        self.sold: SoldList = repositories.sold
         self.events: list[Event] = []
 
     def record(self, event: Event) -> None:
@@ -53,13 +62,17 @@ class UnitOfWork:
         kind: MessageKind,
         payload: dict[str, Any],
         at: datetime,
-    ) -> None:
-        """Add a message to the outbox; the dispatcher hears of it after the commit."""
+        due_at: datetime | None = None,
+    ) -> int | None:
+        """Add a message to the outbox (to go out at ``due_at``, if later than now); the
+        dispatcher hears of it after the commit. Returns its id (None: one pending covers it)."""
         added = self.outbox.add(
-            guild_id=guild_id, auction_id=auction_id, kind=kind, payload=payload, at=at
-        )
+            guild_id=guild_id, auction_id=auction_id, kind=kind, payload=payload, at=at,
+            due_at=due_at,
+        )  # fmt: skip
         if added is not None:
             self.record(MessageQueued(kind))
+        return added
 
 
 Transaction = Callable[[UnitOfWork], T]

@@ -11,10 +11,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import AuctionBot
+from bot.domain.drops import MAX_DROP_SIZE
 from bot.domain.durations import format_duration
 from bot.domain.errors import InvalidInput
 from bot.domain.handles import normalise
-from bot.interface import rendering
+from bot.interface import rendering, stock_rendering
 from bot.interface.replies import Reply, actor_of, answer, guild_id_of
 from cogs.options import (
     DISCORD_MAX_INTEGER,
@@ -59,23 +60,27 @@ class Auctioneer(commands.Cog):
         self,
         interaction: discord.Interaction[Any],
         handle: HandleText,
-        starting_bid: Amount,
         duration: Duration,
+        starting_bid: Amount | None = None,
         reserve: Amount | None = None,
         buy_now: Amount | None = None,
         increment: app_commands.Range[str, 1, 20] | None = None,
         channel: discord.TextChannel | None = None,
+        override: bool = False,
+        reason: Reason | None = None,
     ) -> None:
         """Put a handle up for auction.
 
         Args:
             handle: The handle to sell, e.g. @ogname.
-            starting_bid: The lowest opening bid.
             duration: How long bidding runs, e.g. 90s, 10m, 2h, 3d or 1h30m.
+            starting_bid: The lowest opening bid (default: the inventory's, if it has one).
             reserve: Secret minimum price: below it, the handle is not sold.
             buy_now: A bid of this much ends the auction at once.
             increment: Minimum raise over the price: an amount (10) or a percentage (5%).
             channel: Where to post the auction (default: the auction channel, else here).
+            override: List a name on the brand list anyway (needs a reason; audited).
+            reason: Why the brand name is listed (with override).
         """
 
         async def work() -> Reply:
@@ -97,11 +102,16 @@ class Auctioneer(commands.Cog):
                 buy_now=buy_now,
                 increment=increment,
                 channel_id=channel_id,
+                override=override,
+                reason=reason,
             )
+            appraisal = await self.house.stock.appraise(guild_id_of(interaction), actor, handle)
             return Reply(
                 content=(
-                    f"Auction for {rendering.handle_text(view)} started: it ends "
-                    f"{rendering.when(view.ends_at)}. The post is going up in <#{channel_id}>."
+                    f"Auction for {rendering.handle_text(view)} started at "
+                    f"{view.currency.format(view.starting_bid)}: it ends "
+                    f"{rendering.when(view.ends_at)}. The post is going up in <#{channel_id}>.\n"
+                    + stock_rendering.appraisal_text(appraisal, view.currency)
                 )
             )
 
@@ -238,6 +248,83 @@ class Auctioneer(commands.Cog):
             )
             return Reply(
                 content=f"{rendering.safe_handle(normalise(handle))} can be auctioned again."
+            )
+
+        await answer(interaction, work())
+
+    @auctioneer.command(name="drop")
+    async def drop(
+        self,
+        interaction: discord.Interaction[Any],
+        start: app_commands.Range[str, 1, 40],
+        count: app_commands.Range[int, 1, MAX_DROP_SIZE] | None = None,
+        interval: app_commands.Range[str, 1, 20] | None = None,
+        duration: app_commands.Range[str, 1, 20] | None = None,
+        tag: app_commands.Range[str, 1, 24] | None = None,
+        search: app_commands.Range[str, 1, 32] | None = None,
+        handles: app_commands.Range[str, 1, 1500] | None = None,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        """Schedule inventory handles to go up for auction one after another (moderators).
+
+        Args:
+            start: When the first starts: 18:00 (UTC), 2026-12-24 18:00, in 2h, or now.
+            count: How many available handles, most valuable first.
+            interval: Time between starts, e.g. 10m (default 10m; 0s starts all at once).
+            duration: How long each auction runs (default 24h).
+            tag: Only handles with this tag.
+            search: Only handles containing this text.
+            handles: Exactly these handles instead, separated by spaces or commas.
+            channel: Where to post them (default: the auction channel, else here).
+        """
+
+        async def work() -> Reply:
+            actor = actor_of(interaction)
+            guild_id = guild_id_of(interaction)
+            settings = await self.house.settings_for(guild_id)
+            settings.access.require_moderator(actor)
+            target = channel or _default_channel(interaction, settings.auction_channel_id)
+            if isinstance(target, discord.abc.GuildChannel):
+                _check_can_post(target)
+            channel_id = target.id if target is not None else interaction.channel_id
+            plan = await self.house.drops.create(
+                guild_id, actor, start=start, count=count, interval=interval, duration=duration,
+                tag=tag, search=search, handles=handles, channel_id=channel_id,
+            )  # fmt: skip
+            return Reply(content=stock_rendering.drop_plan_text(plan, settings.currency))
+
+        await answer(interaction, work())
+
+    @auctioneer.command(name="drops")
+    async def drops(self, interaction: discord.Interaction[Any]) -> None:
+        """The drops still to come (moderators)."""
+
+        async def work() -> Reply:
+            found = await self.house.drops.upcoming(guild_id_of(interaction), actor_of(interaction))
+            return Reply(embed=stock_rendering.drops_embed(found))
+
+        await answer(interaction, work())
+
+    @auctioneer.command(name="drop-cancel")
+    async def drop_cancel(
+        self,
+        interaction: discord.Interaction[Any],
+        drop: app_commands.Range[int, 1, DISCORD_MAX_INTEGER],
+        reason: Reason | None = None,
+    ) -> None:
+        """Cancel a drop: its auctions still to start go back to the inventory (moderators).
+
+        Args:
+            drop: The drop's number, as /auctioneer drops shows it.
+            reason: Why (optional); goes into the audit log.
+        """
+
+        async def work() -> Reply:
+            returned = await self.house.drops.cancel(
+                guild_id_of(interaction), actor_of(interaction), drop, reason
+            )
+            return Reply(
+                content=f"Drop #{drop} cancelled: {returned} handle(s) are back in the inventory."
             )
 
         await answer(interaction, work())

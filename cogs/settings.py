@@ -12,11 +12,13 @@ from discord.ext import commands
 
 from bot.auctions.server_settings import SettingChange, SettingLine
 from bot.client import AuctionBot
+from bot.domain.errors import InvalidInput
 from bot.domain.settings import (
     ALL_KEYS,
     AUCTION_CHANNEL,
     AUDIT_CHANNEL,
     BIDDER_ROLES,
+    BRAND_HANDLES,
     MODERATOR_ROLES,
     RESERVED_HANDLES,
     SETTINGS,
@@ -29,8 +31,26 @@ from cogs.options import MANAGE_SERVER, HandleText
 
 log = logging.getLogger(__name__)
 
-VALUE_KEYS = [app_commands.Choice(name=s.key, value=s.key) for s in SETTINGS]
-ALL_KEY_CHOICES = [app_commands.Choice(name=key, value=key) for key in ALL_KEYS]
+VALUE_KEYS = tuple(s.key for s in SETTINGS)
+# More keys than the 25 choices Discord allows: completed as typed, and checked by the core.
+SettingKey = app_commands.Range[str, 1, 64]
+
+
+def _complete(keys: tuple[str, ...], typed: str) -> list[app_commands.Choice[str]]:
+    needle = typed.strip().lower()
+    return [app_commands.Choice(name=k, value=k) for k in keys if needle in k][:25]
+
+
+async def value_keys(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    return _complete(VALUE_KEYS, current)
+
+
+async def all_keys(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    return _complete(ALL_KEYS, current)
 
 
 def shown(key: str, value: str) -> str:
@@ -57,13 +77,13 @@ def settings_embed(lines: list[SettingLine]) -> discord.Embed:
     for group, entries in groups.items():
         embed.add_field(name=group.capitalize(), value="\n".join(entries)[:1024], inline=False)
     embed.set_footer(
-        text="Change with /settings set, channel, role or reserved; /settings reset goes back to the default."
+        text="Change with /settings set, channel, role, reserved or brands; /settings reset goes back to the default."
     )
     return embed
 
 
 def _list_change(key: str, old_text: str, new_text: str) -> tuple[list[str], list[str], int]:
-    if key == RESERVED_HANDLES:
+    if key in (RESERVED_HANDLES, BRAND_HANDLES):
         old_names, new_names = parse_names(old_text), parse_names(new_text)
         added = [rendering.safe_handle(n) for n in sorted(new_names - old_names)]
         removed = [rendering.safe_handle(n) for n in sorted(old_names - new_names)]
@@ -78,7 +98,7 @@ def change_text(change: SettingChange) -> str:
     """What changed, kept short: a list setting says what was added or removed, not the
     whole list (which may be long), so the reply stays within Discord's 2,000 characters."""
     key = change.key
-    if key in (MODERATOR_ROLES, BIDDER_ROLES, RESERVED_HANDLES):
+    if key in (MODERATOR_ROLES, BIDDER_ROLES, RESERVED_HANDLES, BRAND_HANDLES):
         added, removed, count = _list_change(key, change.old, change.new)
         what = (
             f"added {', '.join(added[:10])}"
@@ -118,11 +138,11 @@ class Settings(commands.Cog):
         await answer(interaction, work())
 
     @settings.command(name="set")
-    @app_commands.choices(key=VALUE_KEYS)
+    @app_commands.autocomplete(key=value_keys)
     async def set_value(
         self,
         interaction: discord.Interaction[Any],
-        key: app_commands.Choice[str],
+        key: SettingKey,
         value: app_commands.Range[str, 1, 100],
     ) -> None:
         """Change a setting: currency, handle rules, bidding and duration rules.
@@ -134,17 +154,15 @@ class Settings(commands.Cog):
 
         async def work() -> Reply:
             change = await self.house.set_setting(
-                guild_id_of(interaction), actor_of(interaction), key.value, value
+                guild_id_of(interaction), actor_of(interaction), key, value
             )
             return Reply(content=change_text(change))
 
         await answer(interaction, work())
 
     @settings.command(name="reset")
-    @app_commands.choices(key=ALL_KEY_CHOICES)
-    async def reset(
-        self, interaction: discord.Interaction[Any], key: app_commands.Choice[str]
-    ) -> None:
+    @app_commands.autocomplete(key=all_keys)
+    async def reset(self, interaction: discord.Interaction[Any], key: SettingKey) -> None:
         """Put a setting back to the bot's default.
 
         Args:
@@ -153,7 +171,7 @@ class Settings(commands.Cog):
 
         async def work() -> Reply:
             change = await self.house.reset_setting(
-                guild_id_of(interaction), actor_of(interaction), key.value
+                guild_id_of(interaction), actor_of(interaction), key
             )
             return Reply(content=change_text(change))
 
@@ -225,6 +243,42 @@ class Settings(commands.Cog):
         async def work() -> Reply:
             change = await self.house.change_reserved(
                 guild_id_of(interaction), actor_of(interaction), handle, add=action == "add"
+            )
+            return Reply(content=change_text(change))
+
+        await answer(interaction, work())
+
+    @settings.command(name="brands")
+    async def brands(
+        self,
+        interaction: discord.Interaction[Any],
+        action: Literal["add", "remove", "list"],
+        handle: HandleText | None = None,
+    ) -> None:
+        """The brand list: brand and famous names are listed only with a moderator's override.
+
+        Args:
+            action: add, remove or list.
+            handle: The brand name, e.g. @nike (for add and remove).
+        """
+
+        async def work() -> Reply:
+            guild_id = guild_id_of(interaction)
+            if action == "list":
+                lines = await self.house.show_settings(guild_id, actor_of(interaction))
+                stored = next(line.value for line in lines if line.key == BRAND_HANDLES)
+                names = sorted(parse_names(stored))
+                shown = ", ".join(rendering.safe_handle(n) for n in names[:100])[:1800]
+                more = f" and {len(names) - 100} more" if len(names) > 100 else ""
+                return Reply(
+                    content=f"Brand list ({len(names)}): {shown}{more}"
+                    if names
+                    else "The brand list is empty: `/settings brands add` adds a name."
+                )
+            if handle is None:
+                raise InvalidInput(f"Name the brand to {action}, e.g. handle:@nike.")
+            change = await self.house.change_reserved(
+                guild_id, actor_of(interaction), handle, add=action == "add", brands=True
             )
             return Reply(content=change_text(change))
 

@@ -44,7 +44,7 @@ class RecordingSender:
         self.delivered.append(message)
 
     post_auction = dm_outbid = announce_result = dm_winner = _deliver
-    announce_cancellation = copy_to_audit = send_house_notice = _deliver
+    announce_cancellation = copy_to_audit = send_house_notice = announce_drop = _deliver
 
     def kinds(self) -> list[str]:
         return [m.kind.value for m in self.delivered]

@@ -85,7 +85,8 @@ def test_unknown_section_lists_the_sections(tmp_path: Path) -> None:
         load_config(write(tmp_path, "[foo]\nkey = 1\n"), environ={"DISCORD_TOKEN": "t"})
     assert str(info.value) == (
         "Unknown section [foo]; the sections are [discord], [database], [handles], "
-        "[handles.generic], [currency], [bidding], [auctions], [permissions], [outbox]."
+        "[inventory], [drops], [relist], [handles.generic], [currency], [bidding], [auctions], "
+        "[permissions], [outbox]."
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from bot.auctions import closing
 from bot.auctions.common import auction_by_id, open_auction, require_open, when
 from bot.auctions.read_models import BidReceipt, PublicAuction
+from bot.auctions.restock import Restock
 from bot.auctions.server_settings import SettingsBook
 from bot.clock import Clock
 from bot.domain.access import Actor
@@ -38,6 +39,7 @@ def place_bid(
     bidder_id: int,
     amount: int,
     maximum: int | None,
+    restock: Restock,
 ) -> BidReceipt:
     """Validate and apply one bid on the auction ``find`` names, in the caller's transaction."""
     now = clock.now()
@@ -69,7 +71,7 @@ def place_bid(
         )
         uow.record(Outbid(auction.id, decision.outbid_user_id))
     if decision.effect is Effect.BOUGHT_NOW:
-        updated = closing.close(uow, updated, now)
+        updated = closing.close(uow, updated, now, restock)
     return BidReceipt(
         bid_id=bid_id,
         amount=amount,
@@ -86,6 +88,7 @@ class Bidding:
         self._store = store
         self._clock = clock
         self._settings = settings
+        self._restock = Restock(settings.defaults)
 
     async def bid_on_handle(
         self, guild_id: int, actor: Actor, handle: str, amount: int, maximum: int | None = None
@@ -115,7 +118,13 @@ class Bidding:
         try:
             receipt = await self._store.write(
                 lambda uow: place_bid(
-                    uow, find, clock=self._clock, bidder_id=bidder, amount=amount, maximum=maximum
+                    uow,
+                    find,
+                    clock=self._clock,
+                    bidder_id=bidder,
+                    amount=amount,
+                    maximum=maximum,
+                    restock=self._restock,
                 )
             )
         except StorageUnavailable as exc:

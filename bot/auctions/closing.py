@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from bot.auctions.common import when
 from bot.auctions.read_models import PublicAuction
+from bot.auctions.restock import Restock
 from bot.clock import Clock
 from bot.domain.auction import Auction, Outcome, Status, close_outcome
 from bot.domain.errors import AuctionNotOpen
@@ -46,7 +47,7 @@ CLOSE_BATCH = 200
 JOBS_PER_TURN = 25
 
 
-def close(uow: UnitOfWork, auction: Auction, now: datetime) -> Auction:
+def close(uow: UnitOfWork, auction: Auction, now: datetime, restock: Restock) -> Auction:
     """Close inside the caller's transaction: status, result, registry and outbox together.
     The messages carry no copy of the result: the closed auction row is their one source."""
     outcome = close_outcome(auction)
@@ -82,10 +83,13 @@ def close(uow: UnitOfWork, auction: Auction, now: datetime) -> Auction:
             at=now,
         )
     uow.record(AuctionClosed(auction.id, outcome))
+    restock.after_close(uow, closed, now)
     return closed
 
 
-def close_if_due(uow: UnitOfWork, auction_id: int, now: datetime) -> Auction | None:
+def close_if_due(
+    uow: UnitOfWork, auction_id: int, now: datetime, restock: Restock
+) -> Auction | None:
     """The closing transaction: close the auction if its end has passed; None if it was
     already closed or still runs (then it is reminded again)."""
     auction = uow.auctions.get(auction_id)
@@ -94,14 +98,16 @@ def close_if_due(uow: UnitOfWork, auction_id: int, now: datetime) -> Auction | N
     if now < auction.ends_at:
         uow.record(AuctionStillRunning(auction.id, auction.ends_at))
         return None
-    return close(uow, auction, now)
+    return close(uow, auction, now, restock)
 
 
-def close_all_due(uow: UnitOfWork, auction_ids: Sequence[int], now: datetime) -> list[Auction]:
+def close_all_due(
+    uow: UnitOfWork, auction_ids: Sequence[int], now: datetime, restock: Restock
+) -> list[Auction]:
     """Close each of ``auction_ids`` whose end has passed, in one transaction."""
     closed = []
     for auction_id in auction_ids:
-        auction = close_if_due(uow, auction_id, now)
+        auction = close_if_due(uow, auction_id, now, restock)
         if auction is not None:
             closed.append(auction)
     return closed
@@ -109,9 +115,16 @@ def close_all_due(uow: UnitOfWork, auction_ids: Sequence[int], now: datetime) ->
 
 class Closing:
     def __init__(
-        self, store: Store, clock: Clock, timer: CloseTimer, *, horizon: timedelta = HORIZON
+        self,
+        store: Store,
+        clock: Clock,
+        timer: CloseTimer,
+        restock: Restock,
+        *,
+        horizon: timedelta = HORIZON,
     ) -> None:
         self._store = store
+        self._restock = restock
         self._clock = clock
         self._timer = timer
         self._horizon = horizon
@@ -120,7 +133,7 @@ class Closing:
     async def close_if_due(self, auction_id: int) -> PublicAuction | None:
         """Close the auction if its end has passed. Idempotent. Returns the closed auction."""
         closed = await self._store.write(
-            lambda uow: close_if_due(uow, auction_id, self._clock.now())
+            lambda uow: close_if_due(uow, auction_id, self._clock.now(), self._restock)
         )
         if closed is None:
             return None
@@ -189,7 +202,9 @@ class Closing:
             now = self._clock.now()
             try:
                 done = await self._store.write(
-                    functools.partial(close_all_due, auction_ids=batch, now=now)
+                    functools.partial(
+                        close_all_due, auction_ids=batch, now=now, restock=self._restock
+                    )
                 )
             except Exception:
                 retry_at = now + CLOSE_RETRY

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.auctions.bidding import Bidding
 from bot.auctions.closing import Closing
+from bot.auctions.drops import Drops
 from bot.auctions.members import MemberSettings
 from bot.auctions.moderation import Moderation
 from bot.auctions.posts import PostRecords
@@ -26,6 +27,8 @@ from bot.auctions.server_settings import (
     SettingLine,
     SettingsBook,
 )
+from bot.auctions.starts import Starter
+from bot.auctions.stock import Stock
 from bot.domain.access import Actor
 from bot.domain.settings import ServerSettings
 
@@ -42,6 +45,9 @@ class AuctionHouse:
         posts: PostRecords,
         settings: SettingsBook,
         admin: ServerSettingsAdmin,
+        stock: Stock,
+        drops: Drops,
+        starter: Starter,
     ) -> None:
         self.moderation = moderation
         self.bidding = bidding
@@ -51,6 +57,10 @@ class AuctionHouse:
         self.posts = posts
         self.settings = settings
         self.admin = admin
+        # The handle house: the inventory, drops and the scheduled starts they make.
+        self.stock = stock
+        self.drops = drops
+        self.starter = starter
 
     # -- moderators
     async def start_auction(
@@ -59,14 +69,16 @@ class AuctionHouse:
         actor: Actor,
         handle: str,
         *,
-        starting_bid: int,
+        starting_bid: int | None,
         duration: timedelta | str,
         reserve: int | None = None,
         buy_now: int | None = None,
         increment: str | None = None,
         channel_id: int | None = None,
+        override: bool = False,
+        reason: str | None = None,
     ) -> PublicAuction:
-        return await self.moderation.start(guild_id, actor, handle, starting_bid=starting_bid, duration=duration, reserve=reserve, buy_now=buy_now, increment=increment, channel_id=channel_id)  # fmt: skip
+        return await self.moderation.start(guild_id, actor, handle, starting_bid=starting_bid, duration=duration, reserve=reserve, buy_now=buy_now, increment=increment, channel_id=channel_id, override=override, why=reason)  # fmt: skip
 
     async def cancel(self, guild_id: int, actor: Actor, handle: str, reason: str) -> PublicAuction:
         return await self.moderation.cancel(guild_id, actor, handle, reason)
@@ -123,7 +135,10 @@ class AuctionHouse:
         return await self.closing.close_if_due(auction_id)
 
     async def resume(self) -> int:
-        return await self.closing.resume()
+        """Closes what ended while the bot was down, then starts what fell due."""
+        closed = await self.closing.resume()
+        await self.starter.resume()
+        return closed
 
     # -- reads
     async def get_auction(
@@ -194,6 +209,6 @@ class AuctionHouse:
         return await self.admin.change_roles(guild_id, actor, which, role_id, add=add)
 
     async def change_reserved(
-        self, guild_id: int, actor: Actor, handle: str, *, add: bool
+        self, guild_id: int, actor: Actor, handle: str, *, add: bool, brands: bool = False
     ) -> SettingChange:
-        return await self.admin.change_reserved(guild_id, actor, handle, add=add)
+        return await self.admin.change_reserved(guild_id, actor, handle, add=add, brands=brands)

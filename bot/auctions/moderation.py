@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.auctions import closing
 from bot.auctions.common import audit_auction, open_auction, reason, when
+from bot.auctions.listing import available_item, brand_override, list_handle, merged
 from bot.auctions.read_models import PublicAuction, VoidReceipt
+from bot.auctions.restock import Restock
 from bot.auctions.server_settings import SettingsBook
 from bot.clock import Clock
 from bot.domain.access import Actor
@@ -18,12 +20,12 @@ from bot.domain.durations import check_bounds, format_duration, parse_duration
 from bot.domain.errors import (
     AuctionNotFound,
     AuctionNotOpen,
-    HandleUnavailable,
     InvalidInput,
     NothingToVoid,
 )
-from bot.domain.events import AuctionClosed, AuctionExtended, AuctionOpened, BidsVoided
-from bot.domain.handles import handle_key, normalise
+from bot.domain.events import AuctionClosed, AuctionExtended, BidsVoided
+from bot.domain.handles import Handle, handle_key, normalise
+from bot.domain.inventory import ItemStatus, NewItem, StockPrices
 from bot.domain.messages import MessageKind
 from bot.domain.money import IncrementRule
 from bot.domain.text import quote
@@ -41,6 +43,7 @@ class Moderation:
         self._store = store
         self._clock = clock
         self._settings = settings
+        self._restock = Restock(settings.defaults)
 
     async def start(
         self,
@@ -48,17 +51,22 @@ class Moderation:
         actor: Actor,
         handle: str,
         *,
-        starting_bid: int,
+        starting_bid: int | None,
         duration: timedelta | str,
         reserve: int | None = None,
         buy_now: int | None = None,
         increment: str | None = None,
         channel_id: int | None = None,
+        override: bool = False,
+        why: str | None = None,
     ) -> PublicAuction:
+        """List a handle. One in the inventory takes its stored prices for the ones not
+        given; a brand name needs ``override`` and a reason."""
         settings = await self._settings.for_guild(guild_id)
         settings.access.require_moderator(actor)
         currency, rules = settings.currency, settings.rules
         parsed = settings.handles.parse(handle)
+        overriding = brand_override(settings.handles, parsed, override=override, why=why)
         length = _duration(duration)
         check_bounds(length, rules.min_duration, rules.max_duration)
         rule = (
@@ -66,56 +74,37 @@ class Moderation:
             if increment is None or not increment.strip()
             else IncrementRule.parse_override(increment, rules.increment)
         )
-        terms = Terms(
-            starting_bid=starting_bid,
-            increment=rule,
-            reserve=reserve,
-            buy_now=buy_now,
-            anti_snipe_window=rules.anti_snipe_window,
-            anti_snipe_extension=rules.anti_snipe_extension,
-            max_extensions=rules.max_extensions,
-        )
-        terms.check(currency)
-        platform = settings.handles.platform
+        given = StockPrices(starting_bid, reserve, buy_now)
 
         def transaction(uow: UnitOfWork) -> Auction:
             now = self._clock.now()
-            sale = uow.sales.current(guild_id, parsed.key)
-            if sale is not None:
-                raise HandleUnavailable(
-                    f"{parsed} was sold on {when(sale.sold_at)} for "
-                    f"{currency.format(sale.price)}. A moderator must release it "
-                    "before it can be auctioned again."
+            item = available_item(uow, guild_id, parsed)
+            prices = given if item is None else merged(item.prices, given)
+            if prices.starting_bid is None:
+                raise InvalidInput(
+                    f"Give a starting_bid for {parsed}"
+                    + (" (its inventory entry has none)." if item is not None else ".")
                 )
-            if uow.auctions.find_open(guild_id, parsed.key) is not None:
-                raise HandleUnavailable(f"{parsed} is already up for auction on this server.")
-            auction = uow.auctions.add(
-                guild_id=guild_id,
-                handle=parsed,
-                platform=platform,
-                terms=terms,
-                currency=currency,
-                opened_by=actor.user_id,
-                opened_at=now,
-                ends_at=now + length,
-                channel_id=channel_id,
+            terms = Terms(
+                starting_bid=prices.starting_bid,
+                increment=rule,
+                reserve=prices.reserve,
+                buy_now=prices.buy_now,
+                anti_snipe_window=rules.anti_snipe_window,
+                anti_snipe_extension=rules.anti_snipe_extension,
+                max_extensions=rules.max_extensions,
             )
-            detail = (
-                f"starting bid {currency.format(starting_bid)}, "
-                f"{format_duration(length)}, increment {rule.describe(currency)}"
-                + (", with a reserve" if reserve else "")
-                + (f", buy now {currency.format(buy_now)}" if buy_now else "")
-            )
-            # The post first: the auction's later messages wait until it is out.
-            uow.queue(
-                guild_id=guild_id,
-                auction_id=auction.id,
-                kind=MessageKind.AUCTION_OPENED,
-                payload={},
-                at=now,
-            )
-            audit_auction(uow, auction, actor, action="start", detail=detail, reason=None, now=now)
-            uow.record(AuctionOpened(auction.id, guild_id, auction.ends_at))
+            terms.check(currency)
+            auction = list_handle(
+                uow, guild_id=guild_id, handle=parsed, platform=settings.handles.platform,
+                terms=terms, currency=currency, actor=actor, now=now, length=length,
+                channel_id=channel_id, why=overriding,
+            )  # fmt: skip
+            if item is not None:
+                uow.inventory.set_status(
+                    item.id, ItemStatus.IN_AUCTION, at=now, auction_id=auction.id
+                )
+                uow.inventory.set_relists(item.id, 0, None)  # listed by hand: relists start over
             return auction
 
         auction = await self._store.write(transaction)
@@ -151,6 +140,7 @@ class Moderation:
                 at=now,
             )
             uow.record(AuctionClosed(auction.id, Outcome.CANCELLED))
+            self._restock.after_close(uow, cancelled, now)
             return cancelled
 
         cancelled = await self._store.write(transaction)
@@ -166,7 +156,7 @@ class Moderation:
 
         def transaction(uow: UnitOfWork) -> Auction:
             now = self._clock.now()
-            closed = closing.close(uow, open_auction(uow, guild_id, handle), now)
+            closed = closing.close(uow, open_auction(uow, guild_id, handle), now, self._restock)
             audit_auction(
                 uow, closed, actor, action="end", detail=f"ended early: {closed.outcome}",
                 reason=text, now=now,
@@ -267,10 +257,37 @@ class Moderation:
             ):
                 raise AuctionNotFound(f"`@{quote(normalise(handle))}` is not in the sold list.")
             auction = uow.auctions.get(sale.auction_id)
+            restock_released(uow, guild_id, sale.handle, auction, actor=actor, now=now)
             audit_auction(
-                uow, auction, actor, action="release", detail=f"released {sale.handle}",
+                uow, auction, actor, action="release",
+                detail=f"released {sale.handle}; back in the inventory as available",
                 reason=text, now=now,
             )  # fmt: skip
 
         await self._store.write(transaction)
         log.info("%s released by %s: %s", handle, actor.user_id, text)
+
+
+def restock_released(
+    uow: UnitOfWork, guild_id: int, handle: Handle, auction: Auction, *, actor: Actor, now: datetime
+) -> None:
+    """A released handle goes back into the inventory as available (added if it was sold
+    without ever being in it), with the prices it was last listed at."""
+    item = uow.inventory.find(guild_id, handle.key)
+    if item is not None:
+        uow.inventory.set_status(item.id, ItemStatus.AVAILABLE, at=now)
+        uow.inventory.set_relists(item.id, 0, None)
+        return
+    terms = auction.terms
+    uow.inventory.add(
+        guild_id,
+        NewItem(
+            handle=handle,
+            prices=StockPrices(terms.starting_bid, terms.reserve, terms.buy_now),
+            tags=(),
+            note=f"released after auction #{auction.id}",
+            score=0,
+        ),
+        by=actor.user_id,
+        at=now,
+    )

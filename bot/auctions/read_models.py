@@ -41,6 +41,8 @@ class PublicAuction:
     currency: Currency  # the one the auction was listed in
     post_lost: bool
     revision: int  # of the state shown: the post editor records which one its post shows
+    relist_number: int = 0  # a falling-price relist: which one (0: not a relist)
+    relisted_from: int | None = None  # the starting bid it fell from
 
     @classmethod
     def of(cls, auction: Auction, viewer_id: int | None = None) -> PublicAuction:
@@ -78,6 +80,8 @@ class PublicAuction:
             currency=auction.currency,
             post_lost=auction.post_lost,
             revision=auction.revision,
+            relist_number=auction.relist_number,
+            relisted_from=auction.relisted_from,
         )
 
     @property

@@ -20,6 +20,7 @@ from bot.domain.settings import (
     AUCTION_CHANNEL,
     AUDIT_CHANNEL,
     BIDDER_ROLES,
+    BRAND_HANDLES,
     MODERATOR_ROLES,
     RESERVED_HANDLES,
     SETTINGS_BY_KEY,
@@ -98,6 +99,8 @@ class SettingsBook:
             ),
             auction_channel_id=channel(d.auction_channel_id),
             audit_channel_id=channel(d.audit_channel_id),
+            stock=d.stock,
+            relist=d.relist,
         )
 
     async def overrides(self, guild_id: int) -> dict[str, str]:
@@ -136,7 +139,7 @@ def _require_admin(actor: Actor) -> None:
         )
 
 
-def stored_value(settings: ServerSettings, key: str) -> str:
+def stored_value(settings: ServerSettings, key: str) -> str:  # noqa: PLR0911 (one per key)
     """A setting's current value in its stored form."""
     if key in SETTINGS_BY_KEY:
         return SETTINGS_BY_KEY[key].show(settings)
@@ -151,6 +154,8 @@ def stored_value(settings: ServerSettings, key: str) -> str:
             return format_ids(settings.access.bidder_role_ids)
         case "handles.reserved":
             return format_names(settings.handles.reserved)
+        case "handles.brands":
+            return format_names(settings.handles.brands)
     raise InvalidInput(f"`{quote(key)}` is not a setting; the settings are {', '.join(ALL_KEYS)}.")
 
 
@@ -230,24 +235,29 @@ class ServerSettingsAdmin:
         return await self._change(guild_id, actor, key, updated)
 
     async def change_reserved(
-        self, guild_id: int, actor: Actor, handle: str, *, add: bool
+        self, guild_id: int, actor: Actor, handle: str, *, add: bool, brands: bool = False
     ) -> SettingChange:
+        """Add a handle to or take it off the reserved list (never auctioned) or, with
+        ``brands``, the brand list (listed only by a moderator who overrides, audited)."""
         _require_admin(actor)
+        which = "brand" if brands else "reserved"
         key = handle_key(handle)
         shown = quote(normalise(handle))
         if not key or len(key) > 64 or "\n" in key:
             raise InvalidInput("Write the handle like `@ogname` (at most 64 characters).")
 
         def updated(before: ServerSettings) -> str:
-            current = before.handles.reserved
+            current = before.handles.brands if brands else before.handles.reserved
             if add == (key in current):
                 state = "already" if add else "not"
-                raise InvalidInput(f"`@{shown}` is {state} on the reserved list.")
+                raise InvalidInput(f"`@{shown}` is {state} on the {which} list.")
             if add and len(current) >= MAX_RESERVED:
-                raise InvalidInput(f"The reserved list is full ({MAX_RESERVED} handles).")
+                raise InvalidInput(f"The {which} list is full ({MAX_RESERVED} handles).")
             return format_names(current | {key} if add else current - {key})
 
-        return await self._change(guild_id, actor, RESERVED_HANDLES, updated)
+        return await self._change(
+            guild_id, actor, BRAND_HANDLES if brands else RESERVED_HANDLES, updated
+        )
 
     async def _change(
         self,

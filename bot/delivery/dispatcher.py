@@ -71,6 +71,7 @@ def _routes(sender: Sender) -> dict[MessageKind, Callable[[OutboxMessage], Await
         MessageKind.AUCTION_CLOSED: sender.announce_result,
         MessageKind.WINNER_NOTICE: sender.dm_winner,
         MessageKind.AUCTION_CANCELLED: sender.announce_cancellation,
+        MessageKind.DROP_ANNOUNCEMENT: sender.announce_drop,
         MessageKind.MODERATOR_ACTION: sender.copy_to_audit,
         MessageKind.HOUSE_NOTICE: sender.send_house_notice,
     }

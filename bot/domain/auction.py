@@ -95,6 +95,9 @@ class Auction:
     # The store's version of the row this was read at: every change gives the row a higher
     # one, so a post showing an older revision is behind. Not moved by in-memory changes.
     revision: int = 0
+    # A falling-price relist: which one (0: not a relist) and the starting bid it fell from.
+    relist_number: int = 0
+    relisted_from: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -123,6 +126,8 @@ class Auction:
             currency=self.currency,
             post_lost=self.post_lost,
             revision=self.revision if revision is None else revision,
+            relist_number=self.relist_number,
+            relisted_from=self.relisted_from,
         )
 
     def accepts_bids_at(self, now: datetime) -> bool:

@@ -97,3 +97,24 @@ class MessageQueued(Event):
 class SettingsChanged(Event):
     guild_id: int
     key: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartScheduled(Event):
+    """An inventory handle is to go up for auction at ``at`` (a drop's slot)."""
+
+    start_id: int
+    guild_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RelistScheduled(StartScheduled):
+    """An unsold handle is to go up again, lower, at ``at``."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartSettled(Event):
+    """A scheduled start happened, or was cancelled or skipped: it needs no reminder."""
+
+    start_id: int

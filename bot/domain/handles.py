@@ -84,11 +84,14 @@ class HandlePolicy:
     platform: Platform = "x"
     reserved: frozenset[str] = frozenset()
     generic: GenericRules = GenericRules()
+    # Brand and famous names: listed only by a moderator who overrides, with a reason.
+    brands: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.platform not in PLATFORMS:
             raise InvalidInput(f"Unknown platform `{self.platform}`; use one of {PLATFORMS}.")
         object.__setattr__(self, "reserved", frozenset(handle_key(r) for r in self.reserved))
+        object.__setattr__(self, "brands", frozenset(handle_key(b) for b in self.brands))
 
     @property
     def platform_name(self) -> str:

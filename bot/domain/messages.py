@@ -17,6 +17,7 @@ class MessageKind(StrEnum):
     AUCTION_CANCELLED = "auction_cancelled"  # announce the cancellation, close the post
     MODERATOR_ACTION = "moderator_action"  # copy to the server's audit channel, if it has one
     HOUSE_NOTICE = "house_notice"  # something the bot itself reports to the audit channel
+    DROP_ANNOUNCEMENT = "drop_announcement"  # what a drop will put up, posted ahead of it
 
 
 @dataclass(frozen=True, slots=True)

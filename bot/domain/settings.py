@@ -19,6 +19,7 @@ from bot.domain.durations import format_duration, parse_duration
 from bot.domain.errors import AuctionError, InvalidInput
 from bot.domain.handles import PLATFORMS, GenericRules, HandlePolicy, Platform
 from bot.domain.money import MAX_INCREMENT_PERCENT, Currency, IncrementRule
+from bot.domain.relist import RelistPolicy
 
 MAX_SETTING_DURATION = timedelta(days=365)
 MAX_EXTENSIONS = 10_000
@@ -40,6 +41,15 @@ class HouseRules:
 
 
 @dataclass(frozen=True, slots=True)
+class StockRules:
+    """How the handle house prices and schedules its inventory."""
+
+    base_price: int = 100  # the suggested starting bid of a handle scoring 0
+    min_sales: int = 5  # sales of a length class before their median is suggested instead
+    drop_lead: timedelta = timedelta(hours=1)  # a drop is announced this long before it starts
+
+
+@dataclass(frozen=True, slots=True)
 class ServerSettings:
     """Everything one server decides for itself."""
 
@@ -49,6 +59,8 @@ class ServerSettings:
     access: AccessPolicy = AccessPolicy()
     auction_channel_id: int | None = None
     audit_channel_id: int | None = None
+    stock: StockRules = StockRules()
+    relist: RelistPolicy = RelistPolicy()
 
     def check(self, where: Callable[[str], str] = lambda key: f"`{key}`") -> None:
         """Refuse combinations that contradict each other."""
@@ -163,6 +175,28 @@ def _generic(settings: ServerSettings, **changes: Any) -> ServerSettings:
     return replace(settings, handles=replace(settings.handles, generic=rules))
 
 
+def _stock(settings: ServerSettings, **changes: Any) -> ServerSettings:
+    return replace(settings, stock=replace(settings.stock, **changes))
+
+
+def _relist(settings: ServerSettings, **changes: Any) -> ServerSettings:
+    try:
+        return replace(settings, relist=replace(settings.relist, **changes))
+    except AuctionError as exc:
+        raise InvalidInput(exc.message) from exc
+
+
+def on_off(value: object, where: str) -> bool:
+    text = value.strip().lower() if isinstance(value, str) else value
+    if isinstance(text, bool):
+        return text
+    if text in ("on", "yes", "true", "1"):
+        return True
+    if text in ("off", "no", "false", "0"):
+        return False
+    raise InvalidInput(f"{where} must be on or off, not {value!r}.")
+
+
 def _increment(settings: ServerSettings, *, absolute: object, percent: object) -> ServerSettings:
     rule = increment(absolute, percent, lambda k: _where(f"bidding.{k}"))
     return _rules(settings, increment=rule)
@@ -259,6 +293,67 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     _duration_setting("auctions.min_duration", "min_duration", "shortest auction"),
     _duration_setting("auctions.max_duration", "max_duration", "longest auction (and extension)"),
+    Setting(
+        "inventory.base_price",
+        "suggested starting bid of a handle scoring 0 (scaled up by its score)",
+        lambda s, v: _stock(
+            s,
+            base_price=whole_number(
+                v, _where("inventory.base_price"), low=1, high=MAX_CURRENCY_AMOUNT
+            ),
+        ),
+        lambda s: f"{s.stock.base_price:,}",
+    ),
+    Setting(
+        "inventory.min_sales",
+        "sales of a length class before their median price is suggested (1-1000)",
+        lambda s, v: _stock(
+            s, min_sales=whole_number(v, _where("inventory.min_sales"), low=1, high=1000)
+        ),
+        lambda s: str(s.stock.min_sales),
+    ),
+    Setting(
+        "drops.announce_lead",
+        "a drop is announced this long before its first auction",
+        lambda s, v: _stock(s, drop_lead=duration(v, _where("drops.announce_lead"))),
+        lambda s: format_duration(s.stock.drop_lead),
+    ),
+    Setting(
+        "relist.enabled",
+        "relist unsold inventory handles at a falling price: on or off",
+        lambda s, v: _relist(s, enabled=on_off(v, _where("relist.enabled"))),
+        lambda s: "on" if s.relist.enabled else "off",
+    ),
+    Setting(
+        "relist.wait",
+        "how long after an unsold close the handle goes up again",
+        lambda s, v: _relist(s, wait=duration(v, _where("relist.wait"))),
+        lambda s: format_duration(s.relist.wait),
+    ),
+    Setting(
+        "relist.drop_percent",
+        "how much lower each relist starts, in percent (1-90)",
+        lambda s, v: _relist(
+            s, drop_percent=whole_number(v, _where("relist.drop_percent"), low=1, high=90)
+        ),
+        lambda s: f"{s.relist.drop_percent}%",
+    ),
+    Setting(
+        "relist.floor",
+        "the lowest starting bid a relist falls to",
+        lambda s, v: _relist(
+            s, floor=whole_number(v, _where("relist.floor"), low=1, high=MAX_CURRENCY_AMOUNT)
+        ),
+        lambda s: f"{s.relist.floor:,}",
+    ),
+    Setting(
+        "relist.max_relists",
+        "how many times an unsold handle is relisted (0-100)",
+        lambda s, v: _relist(
+            s, max_relists=whole_number(v, _where("relist.max_relists"), low=0, high=100)
+        ),
+        lambda s: str(s.relist.max_relists),
+    ),
 )
 SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 
@@ -268,7 +363,10 @@ AUDIT_CHANNEL = "channels.audit"
 MODERATOR_ROLES = "roles.moderators"
 BIDDER_ROLES = "roles.bidders"
 RESERVED_HANDLES = "handles.reserved"
-REFERENCE_KEYS = (AUCTION_CHANNEL, AUDIT_CHANNEL, MODERATOR_ROLES, BIDDER_ROLES, RESERVED_HANDLES)
+BRAND_HANDLES = "handles.brands"
+REFERENCE_KEYS = (
+    AUCTION_CHANNEL, AUDIT_CHANNEL, MODERATOR_ROLES, BIDDER_ROLES, RESERVED_HANDLES, BRAND_HANDLES,
+)  # fmt: skip
 ALL_KEYS: tuple[str, ...] = (*SETTINGS_BY_KEY, *REFERENCE_KEYS)
 
 
@@ -289,7 +387,9 @@ def format_names(names: frozenset[str]) -> str:
     return "\n".join(sorted(names))
 
 
-def apply_override(settings: ServerSettings, key: str, value: str) -> ServerSettings:
+def apply_override(  # noqa: PLR0911 (one return per key)
+    settings: ServerSettings, key: str, value: str
+) -> ServerSettings:
     """``settings`` with one stored override applied; raises ``InvalidInput`` if it is bad."""
     if key in SETTINGS_BY_KEY:
         return SETTINGS_BY_KEY[key].apply(settings, value)
@@ -309,6 +409,8 @@ def apply_override(settings: ServerSettings, key: str, value: str) -> ServerSett
             )
         case "handles.reserved":
             return replace(settings, handles=replace(settings.handles, reserved=parse_names(value)))
+        case "handles.brands":
+            return replace(settings, handles=replace(settings.handles, brands=parse_names(value)))
     raise InvalidInput(f"`{key}` is not a setting; the settings are {', '.join(ALL_KEYS)}.")
 
 

@@ -12,6 +12,7 @@ import discord
 from bot.auctions.read_models import BidReceipt, OpenPage, PublicAuction, PublicBid
 from bot.domain.auction import Effect, Outcome
 from bot.domain.money import Currency
+from bot.domain.relist import relist_line
 
 COLOUR_OPEN = discord.Colour.gold()
 COLOUR_SOLD = discord.Colour.green()
@@ -81,6 +82,11 @@ def auction_embed(view: PublicAuction) -> discord.Embed:
         colour = COLOUR_SOLD if view.outcome is Outcome.SOLD else COLOUR_ENDED
         title = f"{handle_text(view)}: auction closed"
     embed = discord.Embed(title=title, colour=colour)
+    if view.relist_number and view.relisted_from is not None:
+        line = relist_line(
+            view.relist_number, view.relisted_from, view.starting_bid, currency.format
+        )
+        embed.description = f"{line[:1].upper()}{line[1:]}."
     embed.add_field(name="Platform", value=safe(view.platform))
     embed.add_field(name="Current price", value=price_text(view, unset="no bids yet"))
     embed.add_field(name="Leader", value=mention(view.leader_id))

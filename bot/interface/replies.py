@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -62,6 +63,8 @@ class Reply:
     view: discord.ui.View | None = None
     ephemeral: bool = True
     allowed_mentions: discord.AllowedMentions = field(default_factory=discord.AllowedMentions.none)
+    # Attached as files (name, bytes): made into discord.File when sent, as a File is read once.
+    files: tuple[tuple[str, bytes], ...] = ()
 
 
 async def send(interaction: discord.Interaction[Any], reply: Reply) -> None:
@@ -75,6 +78,10 @@ async def send(interaction: discord.Interaction[Any], reply: Reply) -> None:
         kwargs["embed"] = reply.embed
     if reply.view is not None:
         kwargs["view"] = reply.view
+    if reply.files:
+        kwargs["files"] = [
+            discord.File(io.BytesIO(data), filename=name) for name, data in reply.files
+        ]
     if interaction.response.is_done():
         await interaction.followup.send(**kwargs)
     else:

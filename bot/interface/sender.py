@@ -18,7 +18,7 @@ from bot.auctions.house import AuctionHouse
 from bot.auctions.read_models import PublicAuction
 from bot.delivery.failures import DeliveryFailed, Failure
 from bot.domain.messages import OutboxMessage
-from bot.interface import rendering
+from bot.interface import rendering, stock_rendering
 from bot.interface.components import post_buttons
 from bot.interface.failures import as_delivery_failure
 from bot.memory import BotMemory
@@ -157,6 +157,19 @@ class DiscordSender:
                 await self._call(
                     self._channel(int(previous)).send(text, nonce=self._nonce(message) + "p")
                 )
+
+    async def announce_drop(self, message: OutboxMessage) -> None:
+        channel_id = message.payload.get("channel_id")
+        if not channel_id:
+            return  # no channel to announce in: the drop's auctions are posted as they start
+        await self._call(
+            self._channel(int(channel_id)).send(
+                stock_rendering.drop_announcement(message.payload),
+                allowed_mentions=discord.AllowedMentions.none(),
+                nonce=self._nonce(message),
+            )
+        )
+        log.info("drop %s announced", message.payload.get("drop_id"))
 
     async def send_house_notice(self, message: OutboxMessage) -> None:
         await self._to_audit_channel(message, rendering.house_notice(message.payload))

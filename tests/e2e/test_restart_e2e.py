@@ -111,7 +111,15 @@ async def test_commands_are_synced_only_when_they_changed_or_when_asked(
     guild_scope = f"/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/commands"
     assert puts() == [guild_scope]  # the first start syncs, to the configured guild only
     commands = {c["name"]: c["id"] for c in emulator.commands(GUILD_ID)}
-    assert set(commands) == {"auction", "auctioneer", "bid", "outbid-alerts", "settings"}
+    assert set(commands) == {
+        "auction",
+        "auctioneer",
+        "bid",
+        "outbid-alerts",
+        "settings",
+        "inventory",
+        "handles",
+    }
     synced = {c["name"]: c for c in emulator.commands(GUILD_ID)}
     # Discord shows the moderator groups only to members with Manage Server (until an admin
     # grants them to a role); the rest carry no default permissions.
@@ -121,11 +129,14 @@ async def test_commands_are_synced_only_when_they_changed_or_when_asked(
         "bid": None,
         "outbid-alerts": None,
         "settings": "32",
+        "inventory": "32",
+        "handles": None,
     }
     assert str(MANAGE_GUILD) == "32"
     assert {o["name"] for o in synced["auction"]["options"]} == {"info", "list"}
     assert {o["name"] for o in synced["auctioneer"]["options"]} == {
-        "start", "cancel", "end", "extend", "void-bid", "release",
+        "start", "cancel", "end", "extend", "void-bid", "release", "drop", "drops",
+        "drop-cancel",
     }  # fmt: skip
 
     # A second start with the same commands does not sync again.

@@ -255,10 +255,13 @@ def all_embed_titles(emulator: DiscordEmulator, *channel_ids: int) -> list[str]:
 # --- 1. which commands Discord shows to whom -------------------------------------------------
 
 ADMIN_COMMANDS = {
-    "auctioneer": {"start", "cancel", "end", "extend", "void-bid", "release"},
-    "settings": {"show", "set", "reset", "channel", "role", "reserved"},
-}
-MEMBER_COMMANDS = ("bid", "auction", "outbid-alerts")
+    "auctioneer": {
+        "start", "cancel", "end", "extend", "void-bid", "release", "drop", "drops", "drop-cancel",
+    },
+    "settings": {"show", "set", "reset", "channel", "role", "reserved", "brands"},
+    "inventory": {"import", "list", "show", "remove"},
+}  # fmt: skip
+MEMBER_COMMANDS = ("bid", "auction", "outbid-alerts", "handles")
 SETTABLE_KEYS = {
     "currency.name",
     "currency.max_amount",
@@ -273,6 +276,14 @@ SETTABLE_KEYS = {
     "bidding.max_extensions",
     "auctions.min_duration",
     "auctions.max_duration",
+    "inventory.base_price",
+    "inventory.min_sales",
+    "drops.announce_lead",
+    "relist.enabled",
+    "relist.wait",
+    "relist.drop_percent",
+    "relist.floor",
+    "relist.max_relists",
 }
 
 
@@ -299,10 +310,19 @@ async def test_synced_commands_hide_moderation_and_settings_from_members(
             assert synced[name]["default_member_permissions"] is None, (name, synced[name])
             assert sent[name].get("default_member_permissions") is None, sent[name]
 
-        # /settings set offers exactly the settable keys as choices.
+        # /settings set completes the settable keys (more than Discord's 25 choices).
         set_command = next(o for o in synced["settings"]["options"] if o["name"] == "set")
         key = next(o for o in set_command["options"] if o["name"] == "key")
-        assert {c["value"] for c in key["choices"]} == SETTABLE_KEYS, key["choices"]
+        assert key.get("autocomplete") is True and not key.get("choices"), key
+    offered = await emulator.send_interaction(
+        emulator.autocomplete(OWNER_ID, "settings", {"key": "relist", "value": "x"}, "key", "set")
+    )
+    choices = (await offered.response())["data"]["choices"]
+    assert {c["value"] for c in choices} == {k for k in SETTABLE_KEYS if "relist" in k}
+    everything = await emulator.send_interaction(
+        emulator.autocomplete(OWNER_ID, "settings", {"key": "", "value": "x"}, "key", "set")
+    )
+    assert len((await everything.response())["data"]["choices"]) == 21 == len(SETTABLE_KEYS)
 
 
 # --- 2. two servers, two sets of settings, at the same time -----------------------------------

@@ -12,8 +12,10 @@ import pytest
 
 from bot.auctions.bidding import NOT_SAVED, place_bid
 from bot.auctions.house import AuctionHouse
+from bot.auctions.restock import Restock
 from bot.clock import ManualClock
 from bot.domain.errors import StorageUnavailable
+from bot.domain.settings import ServerSettings
 from bot.storage.sqlite.store import SqliteStore
 from bot.unit_of_work import UnitOfWork
 from tests.conftest import ALICE, BOB, GUILD, MOD
@@ -177,6 +179,7 @@ async def test_a_full_disk_in_a_batch_fails_every_write_of_it(
             bidder_id=BOB.user_id,
             amount=500,
             maximum=None,
+            restock=Restock(ServerSettings()),
         )
 
     # Queued together, before the writer runs: one batch, the opt-out first.

@@ -21,7 +21,7 @@ _COLUMNS = """
     increment_absolute, increment_percent, reserve, buy_now, anti_snipe_window_us,
     anti_snipe_extension_us, max_extensions, price, leader_id, leader_max, bid_count,
     opened_by, opened_at, ends_at, extensions, closed_at, channel_id, message_id,
-    currency_name, currency_max, post_lost_at, revision
+    currency_name, currency_max, post_lost_at, revision, relist_number, relisted_from
 """
 # SQLite integers are signed 64-bit: a larger id cannot name a row (and would overflow).
 MAX_ROW_ID = 2**63 - 1
@@ -48,7 +48,7 @@ def _auction(row: Any) -> Auction:  # a row of _COLUMNS
         inc_abs, inc_pct, reserve, buy_now, window, extension, max_ext, price,
         leader_id, leader_max, bid_count, opened_by, opened_at, ends_at,
         extensions, closed_at, channel_id, message_id, currency_name, currency_max,
-        post_lost_at, revision,
+        post_lost_at, revision, relist_number, relisted_from,
     ) = row  # fmt: skip
     return Auction(
         id=id_,
@@ -82,6 +82,8 @@ def _auction(row: Any) -> Auction:  # a row of _COLUMNS
         currency=_currency(currency_name, currency_max),
         post_lost=post_lost_at is not None,
         revision=revision,
+        relist_number=relist_number,
+        relisted_from=relisted_from,
     )
 
 
@@ -158,6 +160,8 @@ class SqliteAuctions:
         opened_at: datetime,
         ends_at: datetime,
         channel_id: int | None,
+        relist_number: int = 0,
+        relisted_from: int | None = None,
     ) -> Auction:
         try:
             cursor = self._conn.execute(
@@ -166,8 +170,9 @@ class SqliteAuctions:
                     guild_id, handle_key, handle_display, platform, starting_bid,
                     increment_absolute, increment_percent, reserve, buy_now,
                     anti_snipe_window_us, anti_snipe_extension_us, max_extensions, opened_by,
-                    opened_at, ends_at, channel_id, currency_name, currency_max, revision
-                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    opened_at, ends_at, channel_id, currency_name, currency_max, revision,
+                    relist_number, relisted_from
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     guild_id, handle.key, handle.display, platform, terms.starting_bid,
@@ -175,7 +180,7 @@ class SqliteAuctions:
                     terms.buy_now, span_us(terms.anti_snipe_window),
                     span_us(terms.anti_snipe_extension), terms.max_extensions, opened_by,
                     to_us(opened_at), to_us(ends_at), channel_id, currency.name,
-                    currency.max_amount, self._revision(),
+                    currency.max_amount, self._revision(), relist_number, relisted_from,
                 ),
             )  # fmt: skip
         except sqlite3.IntegrityError as exc:

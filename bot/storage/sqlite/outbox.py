@@ -36,13 +36,21 @@ class SqliteOutbox:
         kind: MessageKind,
         payload: dict[str, Any],
         at: datetime,
+        due_at: datetime | None = None,
     ) -> int | None:
         # The only uniqueness a message can break is the one pending outbid DM per member
         # and auction (migration 0007): then the pending one covers this one.
         cursor = self._conn.execute(
             "INSERT INTO outbox (guild_id, auction_id, kind, payload, created_at, next_attempt_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (guild_id, auction_id, kind.value, json.dumps(payload), to_us(at), to_us(at)),
+            (
+                guild_id,
+                auction_id,
+                kind.value,
+                json.dumps(payload),
+                to_us(at),
+                to_us(at if due_at is None else max(at, due_at)),
+            ),
         )
         if cursor.rowcount == 0:
             return None
@@ -98,6 +106,13 @@ class SqliteOutbox:
             " WHERE id = ? AND delivered_at IS NULL",
             (error[:500], to_us(at), message_id),
         )
+
+    def is_pending(self, message_id: int) -> bool:
+        row = self._conn.execute(
+            "SELECT delivered_at IS NULL AND failed_at IS NULL FROM outbox WHERE id = ?",
+            (message_id,),
+        ).fetchone()
+        return bool(row and row[0])
 
     def counts(self) -> OutboxCounts:
         row = self._conn.execute(

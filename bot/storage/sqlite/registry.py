@@ -9,6 +9,19 @@ from bot.domain.handles import Handle
 from bot.domain.records import Sale
 from bot.storage.sqlite.codec import from_us, to_us
 
+_COLUMNS = "guild_id, handle_key, handle_display, auction_id, winner_id, price, sold_at"
+
+
+def _sale(row: tuple[int, str, str, int, int, int, int]) -> Sale:
+    return Sale(
+        guild_id=row[0],
+        handle=Handle(display=row[2], key=row[1]),
+        auction_id=row[3],
+        winner_id=row[4],
+        price=row[5],
+        sold_at=from_us(row[6]),
+    )
+
 
 class SqliteSales:
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -26,20 +39,38 @@ class SqliteSales:
 
     def current(self, guild_id: int, handle_key: str) -> Sale | None:
         row = self._conn.execute(
-            "SELECT guild_id, handle_key, handle_display, auction_id, winner_id, price, sold_at"
-            " FROM sold_handles WHERE guild_id = ? AND handle_key = ? AND released_at IS NULL",
+            f"SELECT {_COLUMNS} FROM sold_handles"
+            " WHERE guild_id = ? AND handle_key = ? AND released_at IS NULL",
             (guild_id, handle_key),
         ).fetchone()
-        if row is None:
-            return None
-        return Sale(
-            guild_id=row[0],
-            handle=Handle(display=row[2], key=row[1]),
-            auction_id=row[3],
-            winner_id=row[4],
-            price=row[5],
-            sold_at=from_us(row[6]),
-        )
+        return None if row is None else _sale(row)
+
+    def holdings(
+        self, guild_id: int, *, winner_id: int | None, offset: int, limit: int
+    ) -> tuple[list[Sale], int]:
+        where = "guild_id = ? AND released_at IS NULL"
+        params: tuple[int, ...] = (guild_id,)
+        if winner_id is not None:
+            where += " AND winner_id = ?"
+            params += (winner_id,)
+        total = self._conn.execute(
+            f"SELECT COUNT(*) FROM sold_handles WHERE {where}", params
+        ).fetchone()[0]
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM sold_handles WHERE {where}"
+            " ORDER BY sold_at DESC, id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        ).fetchall()
+        return [_sale(r) for r in rows], total
+
+    def prices_by_length(self, guild_id: int, low: int, high: int | None) -> list[int]:
+        # Every sale counts, released or not: it is what the handle fetched.
+        rows = self._conn.execute(
+            "SELECT price FROM sold_handles WHERE guild_id = ?"
+            " AND length(handle_key) >= ? AND length(handle_key) <= ?",
+            (guild_id, low, high if high is not None else 2**31),
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def release(
         self, guild_id: int, handle_key: str, *, by: int, reason: str, at: datetime

@@ -6,6 +6,7 @@ import sqlite3
 
 from bot.storage.sqlite.auctions import SqliteAuctions
 from bot.storage.sqlite.audit import SqliteAuditLog
+from bot.storage.sqlite.inventory import SqliteInventory
 from bot.storage.sqlite.outbox import SqliteOutbox
 from bot.storage.sqlite.preferences import (
     SqliteBotState,
@@ -13,12 +14,16 @@ from bot.storage.sqlite.preferences import (
     SqliteServerSettings,
 )
 from bot.storage.sqlite.registry import SqliteSales
+from bot.storage.sqlite.schedule import SqliteSchedule
 
 
 class SqliteRepositories:
     """Stateless but for the connection, so one set serves every transaction on it."""
 
-    __slots__ = ("auctions", "audit", "members", "outbox", "sales", "settings", "state")
+    __slots__ = (
+        "auctions", "audit", "inventory", "members", "outbox", "sales", "schedule", "settings",
+        "sold", "state",
+    )  # fmt: skip
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.auctions = SqliteAuctions(conn)
@@ -28,3 +33,6 @@ class SqliteRepositories:
         self.members = SqliteMemberPreferences(conn)
         self.state = SqliteBotState(conn)
         self.settings = SqliteServerSettings(conn)
+        self.inventory = SqliteInventory(conn)
+        self.schedule = SqliteSchedule(conn)
+        self.sold = self.sales  # the registry's reads for members
