@@ -37,9 +37,17 @@ from aiohttp import BodyPartReader, web
 from bot.sandbox.base import log
 from bot.sandbox.openapi_check import load_openapi, spec_path, stringify_allowed_mentions, validate
 from bot.sandbox.records import RecordedRequest, SpecViolation
-from bot.sandbox.replies import API_PREFIX, JSON, ApiError, Call, Reply, Route
+from bot.sandbox.replies import API_PREFIX, JSON, ApiError, Call, Reply, Route, UploadedFile
 from bot.sandbox.rest.interactions import InteractionRoutes
 from bot.sandbox.world import APPLICATION_ID, GuildSpec, MemberSpec, default_world
+
+
+def _uploaded(part: BodyPartReader, content: bytes, position: int) -> UploadedFile:
+    """A ``files[n]`` part; a part named otherwise (``file``) counts by its position."""
+    match = re.fullmatch(r"files\[(\d+)\]", part.name or "")
+    index = int(match.group(1)) if match else position
+    content_type = part.headers.get("Content-Type")
+    return UploadedFile(index, part.filename or "file", content, content_type)
 
 
 class DiscordEmulator(InteractionRoutes):
@@ -87,6 +95,7 @@ class DiscordEmulator(InteractionRoutes):
         self._by_id = {}
         self._by_token = {}
         self._modals = {}  # custom_id -> modal the bot opened
+        self._attachments = {}
         self._requests: list[RecordedRequest] = []
         # Called with each request once handled, before its answer goes back: a test can act
         # at that exact moment (e.g. kill the bot after Discord took a message, before the
@@ -113,6 +122,7 @@ class DiscordEmulator(InteractionRoutes):
     async def start(self) -> None:
         app = web.Application(client_max_size=32 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{attachment_id}/{filename}", self._serve_attachment)
         app.router.add_route("*", "/{tail:.*}", self._handle_http)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -178,10 +188,10 @@ class DiscordEmulator(InteractionRoutes):
         ]
         return [Route(method, template, handler) for method, template, handler in table]
 
-    async def _read_body(self, request: web.Request) -> tuple[Any, list[JSON], bytes]:
+    async def _read_body(self, request: web.Request) -> tuple[Any, list[UploadedFile], bytes]:
         if request.content_type == "multipart/form-data":
             body: Any = None
-            files: list[JSON] = []
+            files: list[UploadedFile] = []
             async for part in await request.multipart():
                 if not isinstance(part, BodyPartReader):
                     continue
@@ -189,10 +199,20 @@ class DiscordEmulator(InteractionRoutes):
                 if part.name == "payload_json":
                     body = json.loads(content)
                 else:
-                    files.append({"filename": part.filename or "file", "size": len(content)})
+                    files.append(_uploaded(part, content, len(files)))
             return body, files, b""
         raw = await request.read()
         return (json.loads(raw) if raw else None), [], raw
+
+    async def _serve_attachment(self, request: web.Request) -> web.Response:
+        """Discord's CDN: the bytes of a file uploaded with a command or sent by the bot."""
+        self._count_connection(request)
+        raw_id = request.match_info["attachment_id"]
+        stored = self.attachment(int(raw_id)) if raw_id.isdigit() else None
+        if stored is None or stored.filename != request.match_info["filename"]:
+            raise web.HTTPNotFound()
+        content_type = stored.content_type or "application/octet-stream"
+        return web.Response(body=stored.content, headers={"Content-Type": content_type})
 
     async def _handle_http(self, request: web.Request) -> web.StreamResponse:
         self._count_connection(request)
