@@ -35,7 +35,13 @@ from typing import Any, Self
 from aiohttp import BodyPartReader, web
 
 from bot.sandbox.base import log
-from bot.sandbox.openapi_check import load_openapi, spec_path, stringify_allowed_mentions, validate
+from bot.sandbox.openapi_check import (
+    load_openapi,
+    spec_path,
+    stringify_allowed_mentions,
+    stringify_attachment_ids,
+    validate,
+)
 from bot.sandbox.records import RecordedRequest, SpecViolation
 from bot.sandbox.replies import API_PREFIX, JSON, ApiError, Call, Reply, Route, UploadedFile
 from bot.sandbox.rest.interactions import InteractionRoutes
@@ -251,8 +257,10 @@ class DiscordEmulator(InteractionRoutes):
                 full_path,
                 reply.status,
             )
-        elif self._validator is not None and not files:
-            self._queue_validation(method, path, dict(request.query), body, raw)
+        elif self._validator is not None and (raw or body is not None):
+            # A multipart body is checked by its payload_json, which the spec describes as
+            # the JSON body of the same request (the files themselves it does not describe).
+            self._queue_validation(method, path, dict(request.query), body, raw or None)
         return reply.to_response()
 
     def _route(
@@ -294,9 +302,12 @@ class DiscordEmulator(InteractionRoutes):
         return reply
 
     def _queue_validation(
-        self, method: str, path: str, query: dict[str, str], body: Any, raw: bytes
+        self, method: str, path: str, query: dict[str, str], body: Any, raw: bytes | None
     ) -> None:
+        """Check a request on the worker thread; ``raw`` is None for a multipart request,
+        whose payload_json (``body``) is checked as its JSON body."""
         assert self._validator is not None
+        copied = copy.deepcopy(body)
         if (
             path == "/users/@me/channels"
             and isinstance(body, dict)
@@ -304,10 +315,12 @@ class DiscordEmulator(InteractionRoutes):
         ):
             # Known false positive: discord.py sends an integer where the spec says string.
             raw = json.dumps({**body, "recipient_id": str(body["recipient_id"])}).encode()
-        elif stringify_allowed_mentions(copied := copy.deepcopy(body)):
-            # The same false positive: discord.py's AllowedMentions sends user and role ids
-            # as integers (Discord accepts either). The recorded body keeps the integers.
+        # The same false positive: discord.py's AllowedMentions sends user and role ids as
+        # integers, and a new file's attachment id (its index) too (Discord accepts either).
+        # The recorded body keeps the integers.
+        elif stringify_allowed_mentions(copied) | stringify_attachment_ids(copied) | (raw is None):
             raw = json.dumps(copied).encode()
+        assert raw is not None
 
         def run() -> None:
             error = validate(self._openapi, method, path, query, raw)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -158,3 +159,17 @@ async def test_channel_messages_and_edits_keep_what_the_body_lists(
     assert emu.attachment_bytes(stored, "two.txt") == b"two"
     with pytest.raises(KeyError):
         emu.attachment_bytes(stored, "one.txt")
+
+
+async def test_a_multipart_body_is_checked_by_its_payload_json(emu: DiscordEmulator) -> None:
+    url = f"{emu.base_url}/api/v10/channels/{AUCTIONS_CHANNEL_ID}/messages"
+    for content, violations in (("fine", 0), (5, 1)):
+        form = aiohttp.FormData()
+        payload = {"content": content, "attachments": [{"id": 0, "filename": "a.txt"}]}
+        form.add_field("payload_json", json.dumps(payload), content_type="application/json")
+        form.add_field("files[0]", b"abc", filename="a.txt")
+        async with aiohttp.ClientSession() as session, session.post(url, data=form) as resp:
+            await resp.read()
+        await emu.flush_validation()
+        assert len(emu.spec_violations) == violations, emu.spec_violations
+    emu.spec_violations.clear()
