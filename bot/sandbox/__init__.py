@@ -7,10 +7,17 @@ the failures a bot must survive. It never talks to the real Discord and needs no
 
 from bot.sandbox.emulator import DiscordEmulator
 from bot.sandbox.openapi_check import VENDORED_SPEC
-from bot.sandbox.records import InteractionHandle, Opt, RecordedRequest, StoredMessage
+from bot.sandbox.records import (
+    InteractionHandle,
+    Opt,
+    RecordedRequest,
+    StoredAttachment,
+    StoredMessage,
+)
 from bot.sandbox.world import (
     ALICE_ID,
     APPLICATION_ID,
+    ATTACHMENT,
     AUCTIONS_CHANNEL_ID,
     AUDIT_CHANNEL_ID,
     BIDDER_ROLE_ID,
@@ -36,6 +43,7 @@ from bot.sandbox.world import (
 __all__ = [
     "ALICE_ID",
     "APPLICATION_ID",
+    "ATTACHMENT",
     "AUCTIONS_CHANNEL_ID",
     "AUDIT_CHANNEL_ID",
     "BIDDER_ROLE_ID",
@@ -60,6 +68,7 @@ __all__ = [
     "Opt",
     "RecordedRequest",
     "RoleSpec",
+    "StoredAttachment",
     "StoredMessage",
     "default_world",
 ]

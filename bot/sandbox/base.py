@@ -10,16 +10,17 @@ before it define.
 ``EmulatorBase`` holds the guilds, users, channels and messages, turns them into Discord's
 JSON objects (users, members, roles, GUILD_CREATE), mints snowflakes, computes permissions,
 and answers the lookups a test and the later parts need (channels by name, DM channels,
-messages).
+messages, attachments and their bytes).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import mimetypes
 import time
 
-from bot.sandbox.records import InteractionHandle, StoredMessage
+from bot.sandbox.records import InteractionHandle, StoredAttachment, StoredMessage
 from bot.sandbox.replies import JSON, Route
 from bot.sandbox.world import (
     ADMINISTRATOR,
@@ -56,6 +57,7 @@ class EmulatorBase:
     _by_id: dict[int, InteractionHandle]
     _by_token: dict[str, InteractionHandle]
     _modals: dict[str, JSON]  # custom_id -> modal the bot opened
+    _attachments: dict[int, StoredAttachment]  # every file uploaded or sent, by id
     _routes: list[Route]
 
     # --- world ---
@@ -247,3 +249,37 @@ class EmulatorBase:
     def dm_messages(self, user_id: int, *, include_deleted: bool = False) -> list[StoredMessage]:
         cid = self._dm_channels.get(user_id)
         return [] if cid is None else self.channel_messages(cid, include_deleted=include_deleted)
+
+    # --- attachments ---
+
+    def _store_attachment(
+        self,
+        filename: str,
+        content: bytes,
+        content_type: str | None = None,
+        *,
+        description: str | None = None,
+        ephemeral: bool = False,
+    ) -> StoredAttachment:
+        """Keep a file's bytes under a new id; Discord names the type from the file's name when
+        the uploader did not say (discord.py sends every file as application/octet-stream)."""
+        if content_type in (None, "application/octet-stream"):
+            content_type = mimetypes.guess_type(filename)[0] or content_type
+        stored = StoredAttachment(
+            self._next_id(), filename, content, content_type, description, ephemeral
+        )
+        self._attachments[stored.id] = stored
+        return stored
+
+    def attachment(self, attachment_id: int) -> StoredAttachment | None:
+        """A file uploaded with a command or sent by the bot, with its bytes."""
+        return self._attachments.get(attachment_id)
+
+    def attachment_bytes(self, message: StoredMessage, filename: str) -> bytes:
+        """The bytes of the file called ``filename`` on a message as it is now."""
+        for a in message.data["attachments"]:
+            stored = self._attachments.get(int(a["id"]))
+            if a["filename"] == filename and stored is not None:
+                return stored.content
+        names = ", ".join(a["filename"] for a in message.data["attachments"]) or "none"
+        raise KeyError(f"message {message.id} has no attachment {filename!r} (it has {names})")

@@ -35,11 +35,25 @@ from typing import Any, Self
 from aiohttp import BodyPartReader, web
 
 from bot.sandbox.base import log
-from bot.sandbox.openapi_check import load_openapi, spec_path, stringify_allowed_mentions, validate
+from bot.sandbox.openapi_check import (
+    load_openapi,
+    spec_path,
+    stringify_allowed_mentions,
+    stringify_attachment_ids,
+    validate,
+)
 from bot.sandbox.records import RecordedRequest, SpecViolation
-from bot.sandbox.replies import API_PREFIX, JSON, ApiError, Call, Reply, Route
+from bot.sandbox.replies import API_PREFIX, JSON, ApiError, Call, Reply, Route, UploadedFile
 from bot.sandbox.rest.interactions import InteractionRoutes
 from bot.sandbox.world import APPLICATION_ID, GuildSpec, MemberSpec, default_world
+
+
+def _uploaded(part: BodyPartReader, content: bytes, position: int) -> UploadedFile:
+    """A ``files[n]`` part; a part named otherwise (``file``) counts by its position."""
+    match = re.fullmatch(r"files\[(\d+)\]", part.name or "")
+    index = int(match.group(1)) if match else position
+    content_type = part.headers.get("Content-Type")
+    return UploadedFile(index, part.filename or "file", content, content_type)
 
 
 class DiscordEmulator(InteractionRoutes):
@@ -87,6 +101,7 @@ class DiscordEmulator(InteractionRoutes):
         self._by_id = {}
         self._by_token = {}
         self._modals = {}  # custom_id -> modal the bot opened
+        self._attachments = {}
         self._requests: list[RecordedRequest] = []
         # Called with each request once handled, before its answer goes back: a test can act
         # at that exact moment (e.g. kill the bot after Discord took a message, before the
@@ -113,6 +128,7 @@ class DiscordEmulator(InteractionRoutes):
     async def start(self) -> None:
         app = web.Application(client_max_size=32 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{attachment_id}/{filename}", self._serve_attachment)
         app.router.add_route("*", "/{tail:.*}", self._handle_http)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -178,10 +194,10 @@ class DiscordEmulator(InteractionRoutes):
         ]
         return [Route(method, template, handler) for method, template, handler in table]
 
-    async def _read_body(self, request: web.Request) -> tuple[Any, list[JSON], bytes]:
+    async def _read_body(self, request: web.Request) -> tuple[Any, list[UploadedFile], bytes]:
         if request.content_type == "multipart/form-data":
             body: Any = None
-            files: list[JSON] = []
+            files: list[UploadedFile] = []
             async for part in await request.multipart():
                 if not isinstance(part, BodyPartReader):
                     continue
@@ -189,10 +205,20 @@ class DiscordEmulator(InteractionRoutes):
                 if part.name == "payload_json":
                     body = json.loads(content)
                 else:
-                    files.append({"filename": part.filename or "file", "size": len(content)})
+                    files.append(_uploaded(part, content, len(files)))
             return body, files, b""
         raw = await request.read()
         return (json.loads(raw) if raw else None), [], raw
+
+    async def _serve_attachment(self, request: web.Request) -> web.Response:
+        """Discord's CDN: the bytes of a file uploaded with a command or sent by the bot."""
+        self._count_connection(request)
+        raw_id = request.match_info["attachment_id"]
+        stored = self.attachment(int(raw_id)) if raw_id.isdigit() else None
+        if stored is None or stored.filename != request.match_info["filename"]:
+            raise web.HTTPNotFound()
+        content_type = stored.content_type or "application/octet-stream"
+        return web.Response(body=stored.content, headers={"Content-Type": content_type})
 
     async def _handle_http(self, request: web.Request) -> web.StreamResponse:
         self._count_connection(request)
@@ -231,8 +257,10 @@ class DiscordEmulator(InteractionRoutes):
                 full_path,
                 reply.status,
             )
-        elif self._validator is not None and not files:
-            self._queue_validation(method, path, dict(request.query), body, raw)
+        elif self._validator is not None and (raw or body is not None):
+            # A multipart body is checked by its payload_json, which the spec describes as
+            # the JSON body of the same request (the files themselves it does not describe).
+            self._queue_validation(method, path, dict(request.query), body, raw or None)
         return reply.to_response()
 
     def _route(
@@ -274,9 +302,12 @@ class DiscordEmulator(InteractionRoutes):
         return reply
 
     def _queue_validation(
-        self, method: str, path: str, query: dict[str, str], body: Any, raw: bytes
+        self, method: str, path: str, query: dict[str, str], body: Any, raw: bytes | None
     ) -> None:
+        """Check a request on the worker thread; ``raw`` is None for a multipart request,
+        whose payload_json (``body``) is checked as its JSON body."""
         assert self._validator is not None
+        copied = copy.deepcopy(body)
         if (
             path == "/users/@me/channels"
             and isinstance(body, dict)
@@ -284,10 +315,12 @@ class DiscordEmulator(InteractionRoutes):
         ):
             # Known false positive: discord.py sends an integer where the spec says string.
             raw = json.dumps({**body, "recipient_id": str(body["recipient_id"])}).encode()
-        elif stringify_allowed_mentions(copied := copy.deepcopy(body)):
-            # The same false positive: discord.py's AllowedMentions sends user and role ids
-            # as integers (Discord accepts either). The recorded body keeps the integers.
+        # The same false positive: discord.py's AllowedMentions sends user and role ids as
+        # integers, and a new file's attachment id (its index) too (Discord accepts either).
+        # The recorded body keeps the integers.
+        elif stringify_allowed_mentions(copied) | stringify_attachment_ids(copied) | (raw is None):
             raw = json.dumps(copied).encode()
+        assert raw is not None
 
         def run() -> None:
             error = validate(self._openapi, method, path, query, raw)

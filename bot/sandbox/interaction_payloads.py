@@ -2,8 +2,9 @@
 
 ``slash``, ``autocomplete``, ``click`` and ``modal_submit`` build INTERACTION_CREATE payloads
 for a user in a channel (guild or DM): the member with their permissions, the channel, the
-command's options with their resolved users, roles and channels, the clicked message, the
-submitted modal's fields in the layout the bot opened it with. ``send_interaction``
+command's options with their resolved users, roles, channels and attachments (files
+``upload`` took, as a member's client uploads them before sending the command), the clicked
+message, the submitted modal's fields in the layout the bot opened it with. ``send_interaction``
 dispatches one and returns the ``InteractionHandle`` that collects the bot's answers.
 """
 
@@ -19,6 +20,7 @@ from bot.sandbox.records import InteractionHandle, Opt, StoredMessage, walk_comp
 from bot.sandbox.replies import JSON
 from bot.sandbox.world import (
     APPLICATION_COMMAND,
+    ATTACHMENT,
     AUTOCOMPLETE,
     BOOLEAN,
     CHANNEL,
@@ -34,6 +36,9 @@ from bot.sandbox.world import (
     SUB_COMMAND_GROUP,
     USER,
 )
+
+# What Discord lets a member upload, as the interaction's attachment_size_limit tells the bot.
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
 
 def _infer_option_type(value: Any) -> int:
@@ -84,7 +89,7 @@ class InteractionPayloads(FaultInjection):
             "channel_id": str(channel_id),
             "locale": "en-US",
             "entitlements": [],
-            "attachment_size_limit": 10 * 1024 * 1024,
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
         }
         if guild_id is None:  # a DM with the bot
             channel = self._channels.get(channel_id)
@@ -139,6 +144,23 @@ class InteractionPayloads(FaultInjection):
                 if k in ch
             } | {"permissions": str(self.permissions(guild_id, user_id) if guild_id else 0)}
 
+    def upload(self, filename: str, content: bytes, content_type: str = "text/csv") -> Opt:
+        """A file a member attaches to a command, ready to pass as an option's value: Discord's
+        client uploads it first, then the command carries its id and ``data.resolved`` its
+        object, whose url serves the bytes from the emulator."""
+        if not filename or "/" in filename or "\\" in filename:
+            raise ValueError(f"not a file name: {filename!r}")
+        if len(content) > ATTACHMENT_SIZE_LIMIT:
+            raise ValueError(f"{filename} is over Discord's {ATTACHMENT_SIZE_LIMIT} bytes")
+        stored = self._store_attachment(filename, content, content_type, ephemeral=True)
+        return Opt(ATTACHMENT, stored.id)
+
+    def _resolve_attachment(self, resolved: JSON, attachment_id: int) -> None:
+        stored = self.attachment(attachment_id)
+        if stored is None:
+            raise ValueError(f"no file {attachment_id} was uploaded: pass emulator.upload(...)")
+        resolved.setdefault("attachments", {})[str(stored.id)] = stored.to_json(self.base_url)
+
     def _command_data(
         self,
         name: str,
@@ -158,6 +180,9 @@ class InteractionPayloads(FaultInjection):
             value = opt.value
             if opt.type in (USER, CHANNEL, ROLE, MENTIONABLE):
                 self._resolve(resolved, guild_id, user_id, opt.type, int(value))
+                value = str(value)
+            elif opt.type == ATTACHMENT:
+                self._resolve_attachment(resolved, int(value))
                 value = str(value)
             entry: JSON = {"type": opt.type, "name": opt_name, "value": value}
             if opt_name == focused:
@@ -190,7 +215,8 @@ class InteractionPayloads(FaultInjection):
         guild_command: bool | None = None,
     ) -> JSON:
         """A chat-input command. Option types follow the Python value (str 3, bool 5, int 4,
-        float 10); use ``Opt(USER, id)`` etc. for users, channels, roles. ``subcommand`` is
+        float 10); use ``Opt(USER, id)`` etc. for users, channels, roles, and
+        ``upload(filename, bytes)`` for a file. ``subcommand`` is
         ``"sub"`` or ``"group sub"``. ``guild_command`` (default: whether the command was synced
         to this guild) adds ``data.guild_id``, which discord.py needs to find guild commands."""
         data = self._command_data(

@@ -36,6 +36,21 @@ def stringify_allowed_mentions(body: Any) -> bool:
     return changed
 
 
+def stringify_attachment_ids(body: Any) -> bool:
+    """Turn integer ids in a message body's ``attachments`` (top level, or in an interaction
+    callback's ``data``) into strings, in place. True if any was changed."""
+    if not isinstance(body, dict):
+        return False
+    changed = False
+    for holder in (body, body.get("data")):
+        listed = holder.get("attachments") if isinstance(holder, dict) else None
+        for a in listed if isinstance(listed, list) else []:
+            if isinstance(a, dict) and isinstance(a.get("id"), int):
+                a["id"] = str(a["id"])
+                changed = True
+    return changed
+
+
 # Discord's OpenAPI description, vendored from github.com/discord/discord-api-spec.
 VENDORED_SPEC = Path(__file__).resolve().parent / "discord_api_spec" / "openapi.json"
 

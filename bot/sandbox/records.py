@@ -2,14 +2,16 @@
 
 Messages with their edit history (``StoredMessage``), every request (``RecordedRequest``),
 requests Discord's OpenAPI spec rejects (``SpecViolation``), and each interaction sent to the
-bot with its callbacks and answers (``InteractionHandle``); also ``Opt``, a slash-command
-option with an explicit type, and ``walk_components``, which flattens a message's components.
+bot with its callbacks and answers (``InteractionHandle``), files with their bytes
+(``StoredAttachment``); also ``Opt``, a slash-command option with an explicit type, and
+``walk_components``, which flattens a message's components.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,6 +26,47 @@ class Opt:
 
     type: int
     value: Any
+
+
+@dataclass(frozen=True)
+class StoredAttachment:
+    """A file as Discord's CDN holds it: one a member uploaded with a command, or one the bot
+    sent with a message. ``ephemeral`` files are those Discord deletes after a while (uploads
+    to a command, files of an ephemeral message); it says so in their objects."""
+
+    id: int
+    filename: str
+    content: bytes = field(repr=False)
+    content_type: str | None = None
+    description: str | None = None
+    ephemeral: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+    @property
+    def path(self) -> str:
+        """Where the emulator's HTTP server serves the bytes (Discord's CDN path, shortened)."""
+        return f"/attachments/{self.id}/{urllib.parse.quote(self.filename)}"
+
+    def to_json(self, base_url: str) -> JSON:
+        """The attachment object, shaped as Discord's API sends it."""
+        url = base_url + self.path
+        data: JSON = {
+            "id": str(self.id),
+            "filename": self.filename,
+            "size": self.size,
+            "url": url,
+            "proxy_url": url,
+        }
+        if self.content_type is not None:
+            data["content_type"] = self.content_type
+        if self.description is not None:
+            data["description"] = self.description
+        if self.ephemeral:
+            data["ephemeral"] = True
+        return data
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """The emulator's HTTP vocabulary: a call as a handler sees it, the reply it gives, the routes.
 
 A REST handler takes a ``Call`` (the matched path parameters, query, JSON body and uploaded
-files) and returns a ``Reply``, or raises ``ApiError`` for one of Discord's error answers
-(``ERRORS`` holds their messages). ``too_many_requests`` is a 429 shaped as Discord sends it.
+files, each an ``UploadedFile``) and returns a ``Reply``, or raises ``ApiError`` for one of
+Discord's error answers (``ERRORS`` holds their messages). ``too_many_requests`` is a 429 shaped as Discord sends it.
 """
 
 from __future__ import annotations
@@ -67,13 +67,24 @@ class Reply:
         )
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """One ``files[n]`` part of a multipart request: ``index`` is its n, which the body's
+    ``attachments`` array refers to as ``id``."""
+
+    index: int
+    filename: str
+    content: bytes = field(repr=False)
+    content_type: str | None = None
+
+
 @dataclass
 class Call:
     method: str
     params: dict[str, str]
     query: Mapping[str, str]
     body: Any
-    files: list[JSON]
+    files: list[UploadedFile]
 
 
 @dataclass

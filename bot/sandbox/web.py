@@ -4,16 +4,25 @@ Everything it shows comes from the loopback Discord, that is from the real bot's
 channels and DMs with their messages as the bot last wrote them, the commands the bot
 registered, the answers to what the person acting did. The page acts through the same
 interactions Discord would send (slash commands, autocomplete, clicks, dialogs) and is told
-of every change by server-sent events, then reads the state again.
+of every change by server-sent events, then reads the state again. A file chosen for a
+command's attachment option comes base64 in the JSON body and is uploaded to the loopback
+Discord as a member's client would; the files the bot sent are offered as downloads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import functools
 import json
+import math
+import mimetypes
+import re
+import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -32,6 +41,7 @@ from bot.sandbox import (
 from bot.sandbox.replies import JSON
 from bot.sandbox.scene import CHANNELS, PEOPLE, ROLES, SERVER_NAME, person
 from bot.sandbox.world import (
+    ATTACHMENT,
     BOOLEAN,
     INTEGER,
     MENTIONABLE,
@@ -45,10 +55,70 @@ ANSWER_TIMEOUT = 3.5  # Discord's 3 s for the bot's first answer, and a little f
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATIC = ("index.html", "app.js", "style.css")
 _CONTENT_TYPES = {"html": "text/html", "js": "text/javascript", "css": "text/css"}
+# A file the page uploads: Discord takes far larger ones, but the sandbox's are samples.
+MAX_UPLOAD = 1024 * 1024
+_MAX_BASE64 = 4 * math.ceil(MAX_UPLOAD / 3)
+# Names a person would give a file: no path, no control characters, no hidden dot-files.
+_FILENAME = re.compile(r"[\w()\-][\w .()\-]{0,99}")
+_CONTENT_TYPE = re.compile(r"[\w.+\-]{1,60}/[\w.+\-]{1,100}", re.ASCII)
 
 
 class BadInput(ValueError):
     """What the person typed cannot be sent; the message says what would be right."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file chosen for an attachment option, checked and decoded."""
+
+    filename: str
+    content: bytes = field(repr=False)
+    content_type: str
+
+
+def uploads(body: JSON) -> dict[str, Upload]:
+    """The body's ``attachments``: each file option's name -> ``{filename, content_type?,
+    data}`` with the bytes in base64, checked strictly as the rest of the body is."""
+    raw = body.get("attachments")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise BadInput("attachments must map each file option's name to a file.")
+    return {str(name): _upload(str(name), value) for name, value in raw.items()}
+
+
+def _upload(name: str, value: Any) -> Upload:
+    if not isinstance(value, dict) or not {"filename", "data"} <= set(value) <= {
+        "filename",
+        "content_type",
+        "data",
+    }:
+        raise BadInput(f"{name} must be a file: its filename, content_type and data in base64.")
+    filename = value["filename"]
+    if not isinstance(filename, str) or not _FILENAME.fullmatch(filename):
+        raise BadInput(
+            f"{name}: a file name is 1 to 100 letters, digits, spaces, dots, dashes, "
+            "underscores or brackets, and starts with neither a dot nor a space."
+        )
+    content_type = value.get("content_type") or mimetypes.guess_type(filename)[0]
+    if content_type is None:
+        content_type = "application/octet-stream"
+    elif not isinstance(content_type, str) or not _CONTENT_TYPE.fullmatch(content_type):
+        raise BadInput(f"{name}: the file's content_type must look like text/csv.")
+    data = value["data"]
+    if not isinstance(data, str):
+        raise BadInput(f"{name}: the file's data must be base64 text.")
+    if len(data) > _MAX_BASE64:  # checked before decoding anything
+        raise BadInput(f"{name}: {filename} is over 1 MiB, the most the sandbox takes.")
+    try:
+        content = base64.b64decode(data, validate=True)
+    except binascii.Error:
+        raise BadInput(f"{name}: the file's data is not valid base64.") from None
+    if len(content) > MAX_UPLOAD:
+        raise BadInput(f"{name}: {filename} is over 1 MiB, the most the sandbox takes.")
+    if not content:
+        raise BadInput(f"{name}: {filename} is empty.")
+    return Upload(filename, content, content_type)
 
 
 def option_defs(command: JSON, subcommand: str | None) -> list[JSON]:
@@ -74,20 +144,31 @@ def option_defs(command: JSON, subcommand: str | None) -> list[JSON]:
 
 
 def typed_options(
-    defs: list[JSON], raw: Mapping[str, Any], *, focused: str | None = None
+    defs: list[JSON],
+    raw: Mapping[str, Any],
+    *,
+    focused: str | None = None,
+    files: Mapping[str, Upload] | None = None,
 ) -> dict[str, Any]:
     """The typed values of what was typed, checked as Discord's client checks them before it
-    sends anything: required options, whole numbers, ranges, lengths, choices."""
+    sends anything: required options, whole numbers, ranges, lengths, choices; a file
+    option's value is its ``Upload`` from ``files``."""
     out: dict[str, Any] = {}
+    files = files or {}
     known = {d["name"]: d for d in defs}
-    for name in raw:
+    for name in [*raw, *files]:
         if name not in known:
             raise BadInput(f"There is no option {name!r}; the options are {', '.join(known)}.")
+    for name in files:
+        if known[name]["type"] != ATTACHMENT:
+            raise BadInput(f"{name} is not a file option: type its value instead.")
     for d in defs:
         name, kind = d["name"], d["type"]
         value = raw.get(name)
         text = "" if value is None else str(value).strip()
-        if name == focused:  # autocomplete sends what is typed so far, unchecked
+        if kind == ATTACHMENT:
+            _attach(out, d, text, files, completing=focused is not None)
+        elif name == focused:  # autocomplete sends what is typed so far, unchecked
             out[name] = text if kind == STRING else (text or "0")
         elif focused is not None:  # and the other options only where they are valid
             with contextlib.suppress(BadInput):
@@ -98,6 +179,21 @@ def typed_options(
         elif d.get("required"):
             raise BadInput(f"{name} is required.")
     return out
+
+
+def _attach(
+    out: dict[str, Any], d: JSON, text: str, files: Mapping[str, Upload], *, completing: bool
+) -> None:
+    """A file option: its upload, which autocomplete leaves out as Discord's client does."""
+    name = d["name"]
+    if text:
+        raise BadInput(f"{name} must be a file, chosen with its field.")
+    if completing:
+        return
+    if name in files:
+        out[name] = files[name]
+    elif d.get("required"):
+        raise BadInput(f"{name} is required.")
 
 
 def _typed(d: JSON, text: str) -> Any:
@@ -190,12 +286,14 @@ class SandboxPage:
         return await handler(request)
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=1024 * 1024, middlewares=[self._same_origin])
+        # Room for a file of MAX_UPLOAD bytes in base64, and the rest of the body.
+        app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[self._same_origin])
         app.router.add_get("/", self._static)
         app.router.add_get("/static/{name}", self._static)
         app.router.add_get("/api/people", self._people)
         app.router.add_get("/api/state", self._state)
         app.router.add_get("/api/events", self._events)
+        app.router.add_get("/api/attachments/{message_id}/{attachment_id}", self._download)
         app.router.add_post("/api/command", self._command)
         app.router.add_post("/api/autocomplete", self._autocomplete)
         app.router.add_post("/api/click", self._click)
@@ -316,7 +414,10 @@ class SandboxPage:
             channel_id = self._channel(body, actor)
             name, sub, raw = _command_parts(body)
             command = self._find_command(name)
-            options = typed_options(option_defs(command, sub), raw)
+            typed = typed_options(option_defs(command, sub), raw, files=uploads(body))
+            options = {
+                k: self._uploaded(v) if isinstance(v, Upload) else v for k, v in typed.items()
+            }
             payload = self.emulator.slash(actor, name, options, sub, channel_id=channel_id)
         except BadInput as exc:
             return _refused(str(exc))
@@ -391,6 +492,34 @@ class SandboxPage:
                  "Discord, this interaction failed."}
             )  # fmt: skip
         return web.json_response({"answered": True, "callback": callback}, dumps=_dumps)
+
+    def _uploaded(self, upload: Upload) -> Opt:
+        return self.emulator.upload(upload.filename, upload.content, upload.content_type)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file of a message the viewer sees, as a download from the page's own server (the
+        loopback Discord's address is another origin, which a download link cannot name)."""
+        try:
+            viewer = _actor({"as": request.query.get("as")})
+            message = self._message({"message_id": request.match_info["message_id"]}, viewer)
+        except BadInput as exc:
+            return _refused(str(exc))
+        wanted = request.match_info["attachment_id"]
+        listed = any(a["id"] == wanted for a in message.data["attachments"])
+        stored = self.emulator.attachment(int(wanted)) if listed else None
+        if stored is None:
+            raise web.HTTPNotFound(text="that message has no such file")
+        quoted = urllib.parse.quote(stored.filename)
+        return web.Response(
+            body=stored.content,
+            headers={
+                # Never shown in the page's origin, whatever the bot said the file was.
+                "Content-Type": "application/octet-stream",
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quoted}",
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+            },
+        )
 
     def _find_command(self, name: str) -> JSON:
         for command in self.emulator.commands(GUILD_ID):

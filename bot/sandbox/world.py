@@ -48,6 +48,7 @@ SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, M
     9,
 )
 NUMBER = 10
+ATTACHMENT = 11
 
 
 # The default world: snowflake-looking ids a test can import.

@@ -7,16 +7,28 @@ comes from the loopback Discord's state, ephemeral answers only for the member w
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import discord
 import pytest
 import yarl
 
-from bot.sandbox import ALICE_ID, AUCTIONS_CHANNEL_ID, BOB_ID, MODERATOR_ID
+from bot.interface.loopback import point_discord_at
+from bot.sandbox import (
+    ALICE_ID,
+    AUCTIONS_CHANNEL_ID,
+    BOB_ID,
+    GUILD_ID,
+    MODERATOR_ID,
+    DiscordEmulator,
+)
+from bot.sandbox.scene import sandbox_world
 from bot.sandbox.session import Sandbox
 from bot.sandbox.web import SandboxPage
+from tests.e2e.test_attachments_e2e import CSV, FileBot
 
 pytestmark = pytest.mark.e2e
 
@@ -312,3 +324,108 @@ async def test_another_members_dm_cannot_be_clicked(page: Client) -> None:
         page, "/api/click", **{"as": ALICE_ID}, message_id=reply["id"], custom_id="x"
     )
     assert status == 400 and answer["error"] == "That message is gone."
+
+
+@pytest.fixture
+async def file_page() -> AsyncIterator[Client]:
+    """The page on a loopback Discord whose bot, in-process, has a command taking a file."""
+    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    emulator = DiscordEmulator(sandbox_world())
+    web_page = SandboxPage(emulator)
+    try:
+        async with emulator:
+            point_discord_at(emulator.base_url)
+            client = FileBot()
+            await client.login("emulator-token")
+            task = asyncio.create_task(client.connect(reconnect=True))
+            try:
+                await asyncio.wait_for(client.wait_until_ready(), 30)
+                await client.tree.sync(guild=discord.Object(GUILD_ID))
+                await web_page.start(0)
+                async with aiohttp.ClientSession(base_url=web_page.url) as session:
+                    yield session, web_page
+            finally:
+                await web_page.stop()
+                await client.close()
+                await asyncio.wait_for(task, 30)
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+def upload(data: bytes = CSV, filename: str = "lots.csv", **extra: Any) -> dict[str, Any]:
+    return {"filename": filename, "data": base64.b64encode(data).decode(), **extra}
+
+
+async def test_a_file_goes_to_the_bot_and_its_answers_files_download(file_page: Client) -> None:
+    session, web_page = file_page
+    status, answer = await post(
+        file_page, "/api/command", **{"as": ALICE_ID}, channel_id=AUCTIONS_CHANNEL_ID,
+        name="import", options={}, attachments={"file": upload(content_type="text/csv")},
+    )  # fmt: skip
+    assert status == 200 and answer["answered"], answer
+    resolved = web_page.emulator.interactions[-1].payload["data"]["resolved"]["attachments"]
+    [uploaded] = resolved.values()
+    assert (uploaded["filename"], uploaded["content_type"]) == ("lots.csv", "text/csv")
+    stored = web_page.emulator.attachment(int(uploaded["id"]))
+    assert stored is not None and stored.content == CSV
+
+    async def answered() -> list[dict[str, Any]]:
+        return [m for m in auctions(await state(file_page, ALICE_ID)) if m["attachments"]]
+
+    original, followup = await until(answered)
+    [result] = original["attachments"]
+    assert result["filename"] == "result.csv"
+    async with session.get(
+        f"/api/attachments/{original['id']}/{result['id']}", params={"as": str(ALICE_ID)}
+    ) as response:
+        assert response.status == 200
+        assert await response.read() == CSV.upper()
+        assert response.headers["Content-Disposition"] == "attachment; filename*=UTF-8''result.csv"
+        assert response.headers["Content-Type"] == "application/octet-stream"
+    # A file of another message, or of none, is not served under this one.
+    note = followup["attachments"][0]["id"]
+    for path in (f"{original['id']}/{note}", f"{original['id']}/1"):
+        async with session.get(
+            f"/api/attachments/{path}", params={"as": str(ALICE_ID)}
+        ) as response:
+            assert response.status == 404, path
+
+
+async def test_a_file_that_cannot_be_sent_is_refused_and_nothing_is_sent(
+    file_page: Client,
+) -> None:
+    _, web_page = file_page
+    sent = len(web_page.emulator.interactions)
+    cases: list[tuple[Any, str]] = [
+        (
+            {"file": {**upload(), "data": "not base64!"}},
+            "file: the file's data is not valid base64",
+        ),
+        ({"file": {**upload(), "data": "QUJD\nREVG"}}, "not valid base64"),
+        ({"file": upload(b"x" * (1024 * 1024 + 1))}, "lots.csv is over 1 MiB"),
+        ({"file": {**upload(), "data": "A" * 1_500_000}}, "lots.csv is over 1 MiB"),
+        ({"file": upload(b"")}, "lots.csv is empty"),
+        ({"file": upload(filename="../etc/passwd")}, "a file name is 1 to 100 letters"),
+        ({"file": upload(filename=".env")}, "a file name is 1 to 100 letters"),
+        ({"file": upload(filename="a\x00.csv")}, "a file name is 1 to 100 letters"),
+        ({"file": upload(filename="x" * 101)}, "a file name is 1 to 100 letters"),
+        ({"file": upload(filename=5)}, "a file name is 1 to 100 letters"),
+        ({"file": upload(content_type="text/html; x=<b>")}, "content_type must look like"),
+        ({"file": {**upload(), "path": "/tmp/x"}}, "file must be a file: its filename"),
+        ({"file": "lots.csv"}, "file must be a file: its filename"),
+        (["lots.csv"], "attachments must map each file option's name"),
+        ({"other": upload()}, "There is no option 'other'"),
+        ({}, "file is required"),
+    ]
+    for attachments, error in cases:
+        status, answer = await post(
+            file_page, "/api/command", **{"as": ALICE_ID}, channel_id=AUCTIONS_CHANNEL_ID,
+            name="import", options={}, attachments=attachments,
+        )  # fmt: skip
+        assert status == 400 and error in answer["error"], (attachments, answer)
+    status, answer = await post(
+        file_page, "/api/command", **{"as": ALICE_ID}, channel_id=AUCTIONS_CHANNEL_ID,
+        name="import", options={"file": "lots.csv"},
+    )  # fmt: skip
+    assert status == 400 and "file must be a file, chosen with its field" in answer["error"]
+    assert len(web_page.emulator.interactions) == sent

@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime
 
 from bot.sandbox.records import InteractionHandle, StoredMessage
-from bot.sandbox.replies import JSON, ApiError, Call, Reply
+from bot.sandbox.replies import JSON, ApiError, Call, Reply, UploadedFile
 from bot.sandbox.rest.application import ApplicationRoutes
 from bot.sandbox.world import APPLICATION_COMMAND, EPHEMERAL, LOADING
 
@@ -31,7 +31,7 @@ class MessageRoutes(ApplicationRoutes):
         self,
         channel_id: int,
         body: JSON,
-        files: list[JSON],
+        files: list[UploadedFile],
         *,
         handle: InteractionHandle | None = None,
         flags: int = 0,
@@ -85,7 +85,7 @@ class MessageRoutes(ApplicationRoutes):
             self._channels[channel_id]["last_message_id"] = data["id"]
         return stored
 
-    def _apply(self, msg: StoredMessage, body: JSON, files: list[JSON]) -> None:
+    def _apply(self, msg: StoredMessage, body: JSON, files: list[UploadedFile]) -> None:
         """Apply a create or edit body to a message and recompute its mentions."""
         data = msg.data
         for key in ("content", "embeds", "components"):
@@ -93,13 +93,7 @@ class MessageRoutes(ApplicationRoutes):
                 data[key] = body[key] if body[key] is not None else ("" if key == "content" else [])
         if "flags" in body:
             data["flags"] = (body["flags"] or 0) | (data["flags"] & EPHEMERAL)
-        if "attachments" in body:  # the attachments to keep
-            keep = {str(a.get("id")) for a in body["attachments"] or []}
-            data["attachments"] = [a for a in data["attachments"] if a["id"] in keep]
-        for f in files:
-            url = f"{self.base_url}/attachments/{f['filename']}"
-            attachment = {"id": str(self._next_id()), "filename": f["filename"], "size": f["size"]}
-            data["attachments"].append({**attachment, "url": url, "proxy_url": url})
+        self._attach(msg, body.get("attachments"), files)
         if "allowed_mentions" in body:
             msg.allowed_mentions = body["allowed_mentions"]
         allowed = msg.allowed_mentions
@@ -121,7 +115,28 @@ class MessageRoutes(ApplicationRoutes):
             "everyone" in parse and re.search(r"@(everyone|here)\b", content) is not None
         )
 
-    def _edit(self, msg: StoredMessage, body: JSON, files: list[JSON]) -> None:
+    def _attach(
+        self, msg: StoredMessage, listed: list[JSON] | None, files: list[UploadedFile]
+    ) -> None:
+        """Keep the attachments the body lists (all when it lists none) and add the uploaded
+        files; a listed ``{"id": n, "filename", "description"}`` names ``files[n]``, as on
+        Discord, where the id of a new file is its index."""
+        data = msg.data
+        by_id = {str(a.get("id")): a for a in listed or []}
+        if listed is not None:
+            data["attachments"] = [a for a in data["attachments"] if a["id"] in by_id]
+        for f in files:
+            meta = by_id.get(str(f.index), {})
+            stored = self._store_attachment(
+                meta.get("filename") or f.filename,
+                f.content,
+                f.content_type,
+                description=meta.get("description"),
+                ephemeral=msg.ephemeral,
+            )
+            data["attachments"].append(stored.to_json(self.base_url))
+
+    def _edit(self, msg: StoredMessage, body: JSON, files: list[UploadedFile]) -> None:
         msg.history.append(copy.deepcopy(msg.data))
         msg.data["flags"] &= ~LOADING
         self._apply(msg, body, files)

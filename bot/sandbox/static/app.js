@@ -4,7 +4,8 @@
 
 const EPHEMERAL = 1 << 6, LOADING = 1 << 7;
 const SUB_COMMAND = 1, SUB_COMMAND_GROUP = 2, STRING = 3, INTEGER = 4, NUMBER = 10;
-const BOOLEAN = 5, USER = 6, CHANNEL = 7, ROLE = 8;
+const BOOLEAN = 5, USER = 6, CHANNEL = 7, ROLE = 8, ATTACHMENT = 11;
+const MAX_UPLOAD = 1024 * 1024;  // the sandbox's server refuses larger files
 const $ = (id) => document.getElementById(id);
 const view = { as: null, channel: null, state: null, command: null, selected: 0, asked: 0, shown: 0 };
 
@@ -103,6 +104,21 @@ function renderEmbed(embed) {
   return box;
 }
 
+function sizeText(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+// A download from the page's own server: the loopback Discord's url is another origin.
+function renderAttachment(message, attachment) {
+  const link = el("a", "attachment");
+  link.href = `/api/attachments/${encodeURIComponent(message.id)}/${encodeURIComponent(attachment.id)}?as=${encodeURIComponent(view.as)}`;
+  link.download = attachment.filename;
+  link.textContent = `📎 ${attachment.filename} (${sizeText(attachment.size)})`;
+  if (attachment.description) link.title = attachment.description;
+  return link;
+}
+
 function renderComponents(message, rows) {
   const out = [];
   for (const row of rows || []) {
@@ -145,6 +161,7 @@ function renderMessage(message) {
   if (message.flags & LOADING) box.append(el("div", "content", "<em>AuctionBot is thinking…</em>"));
   if (message.content) box.append(el("div", "content", md(message.content)));
   for (const embed of message.embeds || []) box.append(renderEmbed(embed));
+  for (const attachment of message.attachments || []) box.append(renderAttachment(message, attachment));
   box.append(...renderComponents(message, message.components));
   if (message.ephemeral) box.append(el("div", "only-you", "Only you can see this"));
   return box;
@@ -360,6 +377,14 @@ function optionInput(def) {
   else if (def.type === USER) choose(s.people.map((p) => [p.name, p.id]));
   else if (def.type === CHANNEL) choose(s.channels.map((c) => ["#" + c.name, c.id]));
   else if (def.type === ROLE) choose(s.roles.map((r) => ["@" + r.name, r.id]));
+  else if (def.type === ATTACHMENT) {
+    // Read when the command is sent; kept apart from the typed values (data-option).
+    input = el("input");
+    input.type = "file";
+    input.dataset.attachment = def.name;
+    input.name = def.name;
+    return input;
+  }
   else {
     input = el("input");
     input.inputMode = def.type === INTEGER || def.type === NUMBER ? "numeric" : "text";
@@ -423,6 +448,32 @@ async function autocomplete(def, input) {
   box.hidden = !choices.length;
 }
 
+function base64Of(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).slice(String(reader.result).indexOf(",") + 1));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+// The chosen files, base64 in the JSON body; null (and a notice) when one cannot be sent.
+async function attachmentValues() {
+  const files = {};
+  for (const input of $("options").querySelectorAll("[data-attachment]")) {
+    const file = input.files && input.files[0];
+    if (!file) continue;
+    if (file.size > MAX_UPLOAD) { notice(`${file.name} is over 1 MiB, the most the sandbox takes.`); return null; }
+    try {
+      files[input.dataset.attachment] = { filename: file.name, content_type: file.type || null, data: await base64Of(file) };
+    } catch {
+      notice(`${file.name} could not be read.`);
+      return null;
+    }
+  }
+  return files;
+}
+
 async function send() {
   const text = $("box").value.trim();
   if (!text) return;
@@ -430,7 +481,9 @@ async function send() {
   if (!text.startsWith("/")) { notice("Only the bot's slash commands can be sent here: type / to see them."); return; }
   if (!c) { notice(`${text.split(" ")[0]} is not a command of this bot: type / to see them.`); return; }
   view.command = c;
-  const answer = await post("/api/command", { channel_id: currentChannel().id, name: c.command.name, subcommand: c.sub, options: optionValues() });
+  const attachments = await attachmentValues();
+  if (attachments === null) return;
+  const answer = await post("/api/command", { channel_id: currentChannel().id, name: c.command.name, subcommand: c.sub, options: optionValues(), attachments });
   $("choices").hidden = true;
   if (!answer.error) { $("box").value = ""; view.command = null; renderOptions(); }
   handleAnswer(answer, null);
