@@ -1,5 +1,6 @@
 """``python -m bot [--config PATH] [run|sync]``: the composition root
-(``python -m bot sandbox``: the bot against a loopback Discord, see ``bot.sandbox.cli``).
+(``python -m bot sandbox``: the bot against a loopback Discord, see ``bot.sandbox.cli``;
+``python -m bot inventory import FILE --guild ID``: see ``bot.inventory_cli``).
 
 Loads the config, opens and migrates the database, builds the core (use cases, events,
 close timer) and hands it to the bot, which adds the Discord side and runs until Ctrl-C or
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 import aiohttp
 import discord  # noqa: TID251 - the Discord side's entry point
 
+from bot import words
 from bot.bootstrap import build_core
 from bot.client import AuctionBot, CommandSyncFailed, SyncMode
 from bot.clock import SystemClock
@@ -33,7 +35,8 @@ EPILOG = f"""\
 The bot token comes from the {TOKEN_ENV} environment variable (or [discord].token in the
 config file). The config file (default ./config.toml) holds every other setting: copy
 config.example.toml, which documents each key. `python -m bot sandbox --help`: try the bot
-in the browser against a local Discord, with no token. Exit codes: 0 stopped, 1 could not start or
+in the browser against a local Discord, with no token. `python -m bot inventory import FILE
+--guild ID`: add handles to a server's inventory from a CSV file. Exit codes: 0 stopped, 1 could not start or
 run (one line says why), 2 the config is unusable."""
 
 
@@ -82,6 +85,9 @@ async def run(config: Config, *, sync_mode: SyncMode = "auto") -> None:
     bot = AuctionBot(config=config, core=core, scheduler=scheduler, sync_mode=sync_mode)
     loop = asyncio.get_running_loop()
     closing: set[asyncio.Task[None]] = set()
+    # The word list behind valuations takes ~0.4 s to load: on a thread, while the bot connects,
+    # so the first valuation a moderator asks for does not stall the event loop.
+    warming = asyncio.create_task(asyncio.to_thread(words.warm), name="word-list")
 
     def stop(signame: str) -> None:
         log.info("received %s", signame)
@@ -105,16 +111,30 @@ async def run(config: Config, *, sync_mode: SyncMode = "auto") -> None:
     finally:
         scheduler.shutdown()
         await store.close()
+        await asyncio.wait({warming})
     log.info("stopped cleanly")
+
+
+def _tool(argv: list[str]) -> int | None:
+    """Run ``sandbox`` or ``inventory`` if asked for (None: run the bot). Neither needs a token."""
+    if argv[:1] == ["sandbox"]:
+        # The sandbox needs no config; it runs this same entry point as a child.
+        from bot.sandbox.cli import main as sandbox  # noqa: PLC0415 - only for this command
+
+        return sandbox(argv[1:])
+    config = argv[:2] if argv[:1] == ["--config"] else []
+    if argv[len(config) : len(config) + 1] == ["inventory"]:
+        from bot.inventory_cli import main as inventory  # noqa: PLC0415 - only for this command
+
+        return inventory(config + argv[len(config) + 1 :])
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["sandbox"]:
-        # The sandbox needs no config and no token; it runs this same entry point as a child.
-        from bot.sandbox.cli import main as sandbox  # noqa: PLC0415 - only for this command
-
-        return sandbox(argv[1:])
+    tool = _tool(argv)
+    if tool is not None:
+        return tool
     args = _arguments(argv)
     logging.basicConfig(
         level=logging.INFO,
