@@ -65,7 +65,7 @@ def build_core(
     closing = Closing(store, clock, timer, Restock(defaults))
     starter = Starter(store, clock, book, timer, start_timer or SweepOnly())
     house = AuctionHouse(
-        moderation=Moderation(store, clock, book),
+        moderation=Moderation(store, clock, book, zipf),
         bidding=Bidding(store, clock, book),
         closing=closing,
         queries=Queries(store),

@@ -4,6 +4,7 @@ sold handle. Every call checks the member's permission itself, whatever Discord 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ from bot.domain.inventory import ItemStatus, NewItem, StockPrices
 from bot.domain.messages import MessageKind
 from bot.domain.money import IncrementRule
 from bot.domain.text import quote
+from bot.domain.valuation import value_handle
 from bot.unit_of_work import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -39,11 +41,18 @@ def _duration(value: timedelta | str) -> timedelta:
 
 
 class Moderation:
-    def __init__(self, store: Store, clock: Clock, settings: SettingsBook) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        settings: SettingsBook,
+        zipf: Callable[[str], float] = lambda _: 0.0,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._settings = settings
         self._restock = Restock(settings.defaults)
+        self._zipf = zipf  # to value a released handle that joins the inventory
 
     async def start(
         self,
@@ -245,9 +254,13 @@ class Moderation:
 
     async def release_handle(self, guild_id: int, actor: Actor, handle: str, why: str) -> None:
         """Make a sold handle available for auction again."""
-        (await self._settings.for_guild(guild_id)).access.require_moderator(actor)
+        settings = await self._settings.for_guild(guild_id)
+        settings.access.require_moderator(actor)
         text = reason(why, required=True)
         key = handle_key(handle)
+        score = (
+            value_handle(key, brands=settings.handles.brands, zipf=self._zipf).score if key else 0
+        )
 
         def transaction(uow: UnitOfWork) -> None:
             now = self._clock.now()
@@ -257,7 +270,7 @@ class Moderation:
             ):
                 raise AuctionNotFound(f"`@{quote(normalise(handle))}` is not in the sold list.")
             auction = uow.auctions.get(sale.auction_id)
-            restock_released(uow, guild_id, sale.handle, auction, actor=actor, now=now)
+            restock_released(uow, guild_id, sale.handle, auction, actor=actor, now=now, score=score)
             audit_auction(
                 uow, auction, actor, action="release",
                 detail=f"released {sale.handle}; back in the inventory as available",
@@ -269,7 +282,14 @@ class Moderation:
 
 
 def restock_released(
-    uow: UnitOfWork, guild_id: int, handle: Handle, auction: Auction, *, actor: Actor, now: datetime
+    uow: UnitOfWork,
+    guild_id: int,
+    handle: Handle,
+    auction: Auction,
+    *,
+    actor: Actor,
+    now: datetime,
+    score: int,
 ) -> None:
     """A released handle goes back into the inventory as available (added if it was sold
     without ever being in it), with the prices it was last listed at."""
@@ -286,7 +306,7 @@ def restock_released(
             prices=StockPrices(terms.starting_bid, terms.reserve, terms.buy_now),
             tags=(),
             note=f"released after auction #{auction.id}",
-            score=0,
+            score=score,
         ),
         by=actor.user_id,
         at=now,

@@ -189,6 +189,7 @@ async def test_a_released_handle_never_in_the_inventory_is_added_to_it(
     await house.release_handle(GUILD, MOD, "plain", "refunded")
     item = (await house.stock.show(GUILD, MOD, "plain")).item
     assert item.status is ItemStatus.AVAILABLE and item.prices.starting_bid == 50
+    assert item.score > 0  # valued like an imported handle ("plain" is a common word)
 
 
 async def test_start_without_a_starting_bid_anywhere_says_so(house: AuctionHouse) -> None:
