@@ -136,10 +136,10 @@ class _Section:
             raise ConfigError(f"{self._where(key)} must be a string, not {value!r}.")
         return value
 
-    def duration(self, key: str, default: timedelta) -> timedelta:
+    def duration(self, key: str, default: timedelta, *, zero_ok: bool = False) -> timedelta:
         if key not in self.data:
             return default
-        return _checked(duration, self.data[key], self._where(key))
+        return _checked(duration, self.data[key], self._where(key), zero_ok=zero_ok)
 
 
 def _checked(check: Callable[..., T], value: object, where: str, **bounds: Any) -> T:
@@ -250,7 +250,7 @@ def _relist_policy(relist: _Section) -> RelistPolicy:
     try:
         return RelistPolicy(
             enabled=enabled,
-            wait=relist.duration("wait", timedelta(hours=1)),
+            wait=relist.duration("wait", timedelta(hours=1), zero_ok=True),
             drop_percent=relist.integer("drop_percent", 10, low=1, high=90),
             floor=relist.integer("floor", 1, low=1, high=MAX_CURRENCY_AMOUNT),
             max_relists=relist.integer("max_relists", 3, low=0, high=100),

@@ -15,7 +15,7 @@ from bot.auctions.stock import Sort, StockPage
 from bot.client import AuctionBot
 from bot.domain.errors import InvalidInput
 from bot.domain.inventory import ItemStatus
-from bot.domain.inventory_csv import MAX_BYTES
+from bot.domain.inventory_csv import check_size
 from bot.interface import rendering, stock_rendering
 from bot.interface.components import PostButton
 from bot.interface.replies import Reply, actor_of, answer, bot_of, guild_id_of
@@ -140,11 +140,7 @@ class Inventory(commands.Cog):
             # Who may import comes first, and the size Discord reports is checked before
             # anything is downloaded; the bytes read are checked again by the core.
             (await self.house.settings_for(guild_id)).access.require_moderator(actor)
-            if file.size > MAX_BYTES:
-                raise InvalidInput(
-                    f"The file is {file.size / 1_048_576:.1f} MB; the limit is "
-                    f"{MAX_BYTES // 1_048_576} MB."
-                )
+            check_size(file.size)
             data = await file.read()
             report = await self.house.stock.import_csv(
                 guild_id, actor, data, override=override, why=reason,

@@ -13,7 +13,7 @@ from bot.auctions.server_settings import SettingsBook
 from bot.clock import Clock
 from bot.domain.access import Actor
 from bot.domain.drops import MAX_DROP_SIZE, announce_at, parse_start, schedule
-from bot.domain.durations import check_bounds, format_duration, parse_duration
+from bot.domain.durations import check_bounds, format_duration, parse_duration, parse_wait
 from bot.domain.errors import AuctionNotFound, InvalidInput
 from bot.domain.events import StartScheduled, StartSettled
 from bot.domain.handles import handle_key, normalise
@@ -47,10 +47,14 @@ class DropPlan:
     asked: int  # how many handles were asked for (fewer may have been available)
 
 
-def _duration(value: timedelta | str | None, default: timedelta) -> timedelta:
+def _duration(
+    value: timedelta | str | None, default: timedelta, *, zero_ok: bool = False
+) -> timedelta:
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
-    return parse_duration(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return parse_wait(value) if zero_ok else parse_duration(value)
+    return value
 
 
 def _starting_bid(
@@ -120,7 +124,7 @@ class Drops:
         settings.access.require_moderator(actor)
         rules = settings.rules
         first = parse_start(start, self._clock.now())
-        gap = _duration(interval, DEFAULT_INTERVAL)
+        gap = _duration(interval, DEFAULT_INTERVAL, zero_ok=True)
         if gap > timedelta(days=7):
             raise InvalidInput("The interval between starts must be at most 7d.")
         length = _duration(duration, DEFAULT_DURATION)

@@ -13,6 +13,13 @@ _PART = re.compile(r"(\d{1,7})\s*([wdhms])")
 _EXAMPLES = "`90s`, `10m`, `2h`, `3d` or `1h30m`"
 
 
+def parse_wait(text: str) -> timedelta:
+    """Like ``parse_duration``, but zero (``0s``, ``0``) is allowed: "no wait"."""
+    if re.fullmatch(r"0+ *[smhd]?", text.strip().lower()):
+        return timedelta(0)
+    return parse_duration(text)
+
+
 def parse_duration(text: str) -> timedelta:
     """Read ``text`` as a positive duration, or raise ``InvalidDuration`` showing the accepted forms."""
     compact = text.strip().lower().replace(" ", "")

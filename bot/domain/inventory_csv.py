@@ -193,14 +193,19 @@ def write_report(lines: Sequence[ReportLine]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _decode(data: bytes) -> str:
-    if len(data) > MAX_BYTES:
+def check_size(size: int) -> None:
+    """Refuse a file over ``MAX_BYTES`` (also before downloading it, from its stated size)."""
+    if size > MAX_BYTES:
         # Rounded up, so a file just over the limit never reads as "2.0 MB; the limit is 2 MB".
-        tenths = -(-len(data) * 10 // _MEGABYTE)
+        tenths = -(-size * 10 // _MEGABYTE)
         raise InvalidInput(
             f"The file is {tenths // 10}.{tenths % 10} MB; the limit is "
             f"{MAX_BYTES // _MEGABYTE} MB."
         )
+
+
+def _decode(data: bytes) -> str:
+    check_size(len(data))
     if b"\x00" in data:
         raise InvalidInput(
             "That file isn't a CSV: it holds binary data. Export the sheet as CSV (UTF-8) "

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.domain.access import AccessPolicy
-from bot.domain.durations import format_duration, parse_duration
+from bot.domain.durations import format_duration, parse_duration, parse_wait
 from bot.domain.errors import AuctionError, InvalidInput
 from bot.domain.handles import PLATFORMS, GenericRules, HandlePolicy, Platform
 from bot.domain.money import MAX_INCREMENT_PERCENT, Currency, IncrementRule
@@ -89,11 +89,11 @@ def whole_number(value: object, where: str, *, low: int = 0, high: int | None = 
     return value
 
 
-def duration(value: object, where: str) -> timedelta:
+def duration(value: object, where: str, *, zero_ok: bool = False) -> timedelta:
     if not isinstance(value, str):
         raise InvalidInput(f'{where} must be a duration string such as "5m".')
     try:
-        parsed = parse_duration(value)
+        parsed = parse_wait(value) if zero_ok else parse_duration(value)
     except AuctionError as exc:
         raise InvalidInput(f"{where}: {exc}") from exc
     if parsed > MAX_SETTING_DURATION:
@@ -327,7 +327,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "relist.wait",
         "how long after an unsold close the handle goes up again",
-        lambda s, v: _relist(s, wait=duration(v, _where("relist.wait"))),
+        lambda s, v: _relist(s, wait=duration(v, _where("relist.wait"), zero_ok=True)),
         lambda s: format_duration(s.relist.wait),
     ),
     Setting(

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain.durations import check_bounds, format_duration, parse_duration
+from bot.domain.durations import check_bounds, format_duration, parse_duration, parse_wait
 from bot.domain.errors import InvalidAmount, InvalidDuration, InvalidInput
 from bot.domain.money import Currency, IncrementRule
 
@@ -103,3 +103,14 @@ def test_amount_and_increment_text_is_read_strictly() -> None:
     for text in ["²", "5²%", "٣", "٣%"]:
         with pytest.raises(InvalidInput):
             IncrementRule.parse_override(text, IncrementRule())
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("0s", 0), ("0", 0), ("00m", 0), ("90s", 90)])
+def test_a_wait_may_be_zero(text: str, seconds: int) -> None:
+    assert parse_wait(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["s", "", "-0s", "0x"])
+def test_a_wait_is_still_a_duration(text: str) -> None:
+    with pytest.raises(InvalidDuration):
+        parse_wait(text)

@@ -233,12 +233,6 @@ async def test_an_unsold_inventory_handle_is_relisted_cheaper(
     assert "Status: in auction" in details and "Relists: 1" in details, details
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/auctioneer drop documents interval '0s starts all at once' (and "
-    "bot.domain.drops.schedule accepts a zero interval), but bot/auctions/drops.py reads the "
-    "interval with parse_duration, which refuses zero: 'The duration must be longer than zero'",
-)
 async def test_a_drop_with_interval_0s_starts_everything_at_once(
     emulator: DiscordEmulator, bot: BotProcess
 ) -> None:
@@ -249,11 +243,6 @@ async def test_a_drop_with_interval_0s_starts_everything_at_once(
     await auction_post(emulator, "@atonce2")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RelistPolicy accepts a wait of zero ('a duration of zero or more'), but the "
-    "relist.wait setting is read with parse_duration, which refuses '0s'",
-)
 async def test_relist_wait_can_be_zero(emulator: DiscordEmulator, bot: BotProcess) -> None:
     changed = await text(
         emulator, OWNER_ID, "settings", {"key": "relist.wait", "value": "0s"}, "set"

@@ -241,12 +241,6 @@ async def test_refused_imports_change_nothing(emulator: DiscordEmulator, bot: Bo
     assert "@nike" in embed(listed)["description"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cogs/inventory.py rounds the reported size to the nearest tenth (f'{size:.1f}'), "
-    "so a file just over the limit is refused as 'The file is 2.0 MB; the limit is 2 MB.' "
-    "(bot/domain/inventory_csv.py rounds up to avoid exactly that)",
-)
 async def test_a_file_just_over_the_limit_is_not_called_2_0_mb(
     emulator: DiscordEmulator, bot: BotProcess
 ) -> None:
