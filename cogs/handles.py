@@ -23,7 +23,7 @@ PAGE_SIZE = 10
 
 class SoldPageButton(
     PostButton,
-    template=r"handles-sold:(?P<direction>previous|next):(?P<page>[0-9]{1,6}):(?P<member>[0-9]{1,20})",
+    template=r"handles-sold:(?P<direction>previous|next):(?P<page>[0-9]{1,6}):(?P<member>[0-9]{1,19})",
 ):
     """Previous/Next under /handles sold (the page and member are in the custom id)."""
 
@@ -37,7 +37,9 @@ class SoldPageButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
     ) -> SoldPageButton:
-        return cls(match["direction"], int(match["page"]), int(match["member"]))
+        member = int(match["member"])
+        # Custom ids can be forged: an id no Discord member can have is "none".
+        return cls(match["direction"], int(match["page"]), member if member < 2**63 else 0)
 
     async def clicked(self, interaction: discord.Interaction[Any]) -> None:
         embed, pager = await sold_page(interaction, self.page, self.member or None)

@@ -232,9 +232,10 @@ class Drops:
             if returned == 0:
                 raise InvalidInput(f"Every auction of drop #{drop.id} has already started.")
             announced = drop.announcement_id
-            if announced is not None and uow.outbox.is_pending(announced):
+            if announced is not None and drop.announce_at > now:
+                # Not due yet, so not being sent: it never goes out.
                 uow.outbox.mark_failed(announced, error="the drop was cancelled", at=now)
-            elif announced is not None:  # already posted: say it is off
+            elif announced is not None:  # out, or on its way: say it is off (in that order)
                 uow.queue(
                     guild_id=guild_id, auction_id=None, kind=MessageKind.DROP_ANNOUNCEMENT,
                     payload={"drop_id": drop.id, "channel_id": drop.channel_id,

@@ -3,6 +3,7 @@ the scheduled starts of drops and relists, so both check the same things in the 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.auctions.common import audit_auction, reason, when
@@ -10,7 +11,7 @@ from bot.domain.access import Actor
 from bot.domain.auction import Auction, Terms
 from bot.domain.durations import format_duration
 from bot.domain.errors import HandleUnavailable, InvalidInput
-from bot.domain.events import AuctionOpened
+from bot.domain.events import AuctionOpened, StartSettled
 from bot.domain.handles import Handle, HandlePolicy
 from bot.domain.inventory import InventoryItem, ItemStatus, StockPrices
 from bot.domain.messages import MessageKind
@@ -57,24 +58,39 @@ def brand_override(
     return f"brand override ({brand}): {text}"
 
 
-def available_item(uow: UnitOfWork, guild_id: int, handle: Handle) -> InventoryItem | None:
-    """The handle's inventory entry, if it has one that may be listed now."""
+def cancel_relist(uow: UnitOfWork, item: InventoryItem, now: datetime) -> InventoryItem:
+    """A handle waiting to be relisted is available again (a moderator's own listing or
+    withdrawal comes first); a drop's slot is left alone. Returns the item as it is now."""
+    if item.status is not ItemStatus.SCHEDULED:
+        return item
+    start = uow.schedule.pending_for(item.id)
+    if start is None or start.drop_id is not None:
+        return item
+    uow.schedule.mark_cancelled(start.id, now, "a moderator took the handle over")
+    uow.record(StartSettled(start.id))
+    uow.inventory.set_status(item.id, ItemStatus.AVAILABLE, at=now)
+    return replace(item, status=ItemStatus.AVAILABLE)
+
+
+def available_item(
+    uow: UnitOfWork, guild_id: int, handle: Handle, now: datetime
+) -> InventoryItem | None:
+    """The handle's inventory entry, if it has one that may be listed now (a pending relist
+    gives way to the moderator's listing)."""
     item = uow.inventory.find(guild_id, handle.key)
-    if item is None or item.status in (ItemStatus.AVAILABLE, ItemStatus.IN_AUCTION):
-        return item  # one in auction is refused with the open auction's words below
+    if item is None:
+        return None
+    item = cancel_relist(uow, item, now)
     if item.status is ItemStatus.SCHEDULED:
         start = uow.schedule.pending_for(item.id)
-        which = (
-            f"in drop #{start.drop_id}"
-            if start is not None and start.drop_id is not None
-            else "to be relisted"
-        )
+        drop = f" #{start.drop_id}" if start is not None and start.drop_id is not None else ""
         at = f" at {when(start.starts_at)}" if start is not None else ""
         raise HandleUnavailable(
-            f"{handle} is scheduled {which}{at}. Cancel that first (`/auctioneer drop-cancel`), "
-            "or wait for it to go up."
+            f"{handle} is scheduled in drop{drop}{at}. Cancel the drop first "
+            "(`/auctioneer drop-cancel`), or wait for it to go up."
         )
-    return item  # sold: refused with the registry's words below
+    # In auction or sold: refused below with the open auction's or the registry's words.
+    return item
 
 
 def merged(stored: StockPrices, given: StockPrices) -> StockPrices:

@@ -87,7 +87,7 @@ class Moderation:
 
         def transaction(uow: UnitOfWork) -> Auction:
             now = self._clock.now()
-            item = available_item(uow, guild_id, parsed)
+            item = available_item(uow, guild_id, parsed, now)
             prices = given if item is None else merged(item.prices, given)
             if prices.starting_bid is None:
                 raise InvalidInput(

@@ -53,7 +53,8 @@ class Restock:
             inventory_id=item.id,
             drop_id=None,
             starts_at=step.at,
-            duration=auction.ends_at - auction.opened_at,
+            # As long as it was listed for: extensions are not carried over.
+            duration=auction.listed_for or auction.ends_at - auction.opened_at,
             starting_bid=step.starting_bid,
             channel_id=auction.channel_id,
             opened_by=auction.opened_by,

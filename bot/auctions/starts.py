@@ -104,7 +104,10 @@ def start_if_due(
             currency=settings.currency,
             actor=Actor(start.opened_by),
             now=now,
-            length=start.duration,
+            # Within the server's bounds as they are now (they may have changed since).
+            length=min(
+                max(start.duration, settings.rules.min_duration), settings.rules.max_duration
+            ),
             channel_id=start.channel_id or settings.auction_channel_id,
             relist_number=start.relist_number,
             relisted_from=start.relisted_from,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.auctions.common import audit, reason
-from bot.auctions.listing import brand_refusal, open_refusal, sold_refusal
+from bot.auctions.listing import brand_refusal, cancel_relist, open_refusal, sold_refusal
 from bot.auctions.server_settings import SettingsBook
 from bot.clock import Clock
 from bot.domain.access import Actor
@@ -341,10 +341,12 @@ class Stock:
             item = uow.inventory.find(guild_id, key)
             if item is None:
                 raise not_in_inventory(handle)
+            item = cancel_relist(uow, item, now)  # a handle waiting to be relisted can go
             if not uow.inventory.withdraw(item.id, by=actor.user_id, reason=text, at=now):
                 raise InvalidInput(
                     f"{item.handle} is {item.status.value.replace('_', ' ')}: only an available "
-                    "handle can be removed (cancel its drop or auction first)."
+                    "handle (or one waiting to be relisted) can be removed; cancel its drop or "
+                    "auction first."
                 )
             audit(
                 uow, guild_id=guild_id, auction_id=None, handle=item.handle.display,

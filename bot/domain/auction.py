@@ -98,6 +98,7 @@ class Auction:
     # A falling-price relist: which one (0: not a relist) and the starting bid it fell from.
     relist_number: int = 0
     relisted_from: int | None = None
+    listed_for: timedelta | None = None  # its length as listed, before any extension
 
     @property
     def is_open(self) -> bool:
@@ -128,6 +129,7 @@ class Auction:
             revision=self.revision if revision is None else revision,
             relist_number=self.relist_number,
             relisted_from=self.relisted_from,
+            listed_for=self.listed_for,
         )
 
     def accepts_bids_at(self, now: datetime) -> bool:

@@ -36,7 +36,13 @@ def parse_start(text: str, now: datetime) -> datetime:
     """
     now = _utc(now)
     compact = " ".join(text.strip().lower().split())
-    start = _read(text, compact, now)
+    try:
+        start = _read(text, compact, now)
+    except OverflowError:  # "in 9999999w", a year 9999 date pushed past the calendar's end
+        raise InvalidInput(
+            f"`{quote(text)}` is far beyond when a drop can start (at most {MAX_LEAD.days} "
+            f"days ahead, by {_show(now + MAX_LEAD)})."
+        ) from None
     if start < now - PAST_GRACE:
         raise InvalidInput(
             f"`{quote(text)}` is {_show(start)}, which has already passed (it is now "

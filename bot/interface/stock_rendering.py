@@ -146,7 +146,8 @@ def drops_embed(drops: list[tuple[Drop, list[ScheduledStart], list[str]]]) -> di
     if not drops:
         embed.description = "No drops are scheduled. `/auctioneer drop` makes one."
         return embed
-    for drop, starts, names in drops[:25]:
+    room = 5_500  # Discord refuses an embed over 6,000 characters in all
+    for shown, (drop, starts, names) in enumerate(drops[:25]):
         pending = [(s, n) for s, n in zip(starts, names, strict=True) if s.pending]
         first = pending[0][0].starts_at if pending else drop.first_start
         value = (
@@ -154,6 +155,10 @@ def drops_embed(drops: list[tuple[Drop, list[ScheduledStart], list[str]]]) -> di
             + ", ".join(safe_handle(n) for _, n in pending[:10])
             + (" …" if len(pending) > 10 else "")
         )
+        room -= len(value[:1024]) + 12
+        if room < 0:
+            embed.set_footer(text=f"…and {len(drops) - shown} more drop(s)")
+            break
         embed.add_field(name=f"Drop #{drop.id}", value=value[:1024], inline=False)
     return embed
 

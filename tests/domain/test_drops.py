@@ -203,3 +203,11 @@ def test_announce_never_in_the_past() -> None:
     first = NOW + timedelta(minutes=10)
     assert announce_at(first, timedelta(hours=1), NOW) == NOW
     assert announce_at(NOW, timedelta(0), NOW) == NOW
+
+
+@pytest.mark.parametrize(
+    "text", ["in 9999999w", "9999-12-31 23:59-23:59", "0001-01-01 00:00+23:59"]
+)
+def test_times_beyond_the_calendar_are_refused_not_crashed_on(text: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_start(text, datetime(2026, 12, 2, 12, 0, tzinfo=UTC))

@@ -17,8 +17,10 @@ from bot.domain.auction import Outcome
 from bot.domain.errors import HandleUnavailable, InvalidInput, NotPermitted
 from bot.domain.handles import HandlePolicy
 from bot.domain.inventory import ItemStatus
+from bot.domain.messages import MessageKind
 from bot.domain.relist import RelistPolicy
 from bot.storage.sqlite.store import SqliteStore
+from bot.unit_of_work import UnitOfWork
 from tests.conftest import ALICE, BOB, GUILD, MOD, SETTINGS, make_core
 from tests.fakes import RecordingTimer
 
@@ -325,3 +327,64 @@ async def test_a_relisted_handle_that_sells_is_sold(
     await house.close_if_due(relisted.id)
     assert (await house.stock.show(GUILD, MOD, "abc")).item.status is ItemStatus.SOLD
     assert await house.starter.sweep() == 0
+
+
+async def test_a_handle_waiting_to_be_relisted_can_be_listed_by_hand_or_removed(
+    db: SqliteStore, clock: ManualClock, reminders: RecordingTimer
+) -> None:
+    policy = RelistPolicy(enabled=True, wait=timedelta(days=7), drop_percent=10, floor=1)
+    house = make_core(db, clock, reminders, replace(BRANDED, relist=policy)).house
+    rows = [["abc", "100", "", "", "", ""], ["xyz", "100", "", "", "", ""]]
+    await house.stock.import_csv(GUILD, MOD, csv_bytes(rows))
+    for name in ("abc", "xyz"):
+        view = await house.start_auction(GUILD, MOD, name, starting_bid=None, duration="1h")
+        clock.advance(timedelta(hours=1, seconds=1))
+        await house.close_if_due(view.id)
+        assert (await house.stock.show(GUILD, MOD, name)).item.status is ItemStatus.SCHEDULED
+    by_hand = await house.start_auction(GUILD, MOD, "abc", starting_bid=None, duration="1h")
+    assert by_hand.relist_number == 0 and by_hand.starting_bid == 100
+    removed = await house.stock.remove(GUILD, MOD, "xyz", "no longer ours")
+    assert removed.handle.key == "xyz"
+    clock.advance(timedelta(days=8))
+    assert await house.starter.sweep() == 0  # both relists were called off
+    assert (await house.stock.page(GUILD, MOD, status=ItemStatus.WITHDRAWN)).total == 1
+
+
+async def test_a_relist_runs_as_long_as_its_auction_was_listed_for_without_extensions(
+    db: SqliteStore, clock: ManualClock, reminders: RecordingTimer
+) -> None:
+    policy = RelistPolicy(enabled=True, wait=timedelta(0), drop_percent=10, floor=1)
+    house = make_core(db, clock, reminders, replace(BRANDED, relist=policy)).house
+    await house.stock.import_csv(GUILD, MOD, csv_bytes([["abc", "100", "500", "", "", ""]]))
+    view = await house.start_auction(GUILD, MOD, "abc", starting_bid=None, duration="1h")
+    clock.advance(timedelta(minutes=59))
+    receipt = await house.bid_on_handle(GUILD, BOB, "abc", 100)  # sniped: extended, below reserve
+    assert receipt.extended
+    clock.advance(timedelta(minutes=10))
+    closed = await house.close_if_due(view.id)
+    assert closed is not None and closed.outcome is Outcome.RESERVE_NOT_MET
+    assert await house.starter.sweep() == 1
+    relisted = await house.get_auction(GUILD, "abc")
+    assert relisted.ends_at - relisted.opened_at == timedelta(hours=1)
+    assert not relisted.has_reserve  # a relist falls to find a buyer
+
+
+async def test_cancelling_an_announced_drop_says_so_and_an_unannounced_one_stays_quiet(
+    db: SqliteStore, clock: ManualClock, reminders: RecordingTimer
+) -> None:
+    house = make_core(db, clock, reminders, BRANDED).house
+    rows = [[name, "10", "", "", "", ""] for name in ("aaa", "bbb")]
+    await house.stock.import_csv(GUILD, MOD, csv_bytes(rows))
+    later = await house.drops.create(GUILD, MOD, start="in 5h", handles="aaa", channel_id=5)
+    soon = await house.drops.create(GUILD, MOD, start="in 30m", handles="bbb", channel_id=5)
+
+    def drop_messages(uow: UnitOfWork) -> list[tuple[str, bool]]:
+        due = uow.outbox.due(clock.now() + timedelta(days=1), 100)
+        return [(str(m.payload.get("drop_id")), bool(m.payload.get("cancelled"))) for m in due
+                if m.kind is MessageKind.DROP_ANNOUNCEMENT]  # fmt: skip
+
+    await house.drops.cancel(GUILD, MOD, later.drop.id, None)  # due in 4h: never goes out
+    await house.drops.cancel(GUILD, MOD, soon.drop.id, None)  # due now: may be going out
+    assert sorted(await db.read(drop_messages)) == sorted(
+        [(str(soon.drop.id), False), (str(soon.drop.id), True)]
+    )

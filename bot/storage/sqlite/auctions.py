@@ -21,7 +21,7 @@ _COLUMNS = """
     increment_absolute, increment_percent, reserve, buy_now, anti_snipe_window_us,
     anti_snipe_extension_us, max_extensions, price, leader_id, leader_max, bid_count,
     opened_by, opened_at, ends_at, extensions, closed_at, channel_id, message_id,
-    currency_name, currency_max, post_lost_at, revision, relist_number, relisted_from
+    currency_name, currency_max, post_lost_at, revision, relist_number, relisted_from, listed_for_us
 """
 # SQLite integers are signed 64-bit: a larger id cannot name a row (and would overflow).
 MAX_ROW_ID = 2**63 - 1
@@ -48,7 +48,7 @@ def _auction(row: Any) -> Auction:  # a row of _COLUMNS
         inc_abs, inc_pct, reserve, buy_now, window, extension, max_ext, price,
         leader_id, leader_max, bid_count, opened_by, opened_at, ends_at,
         extensions, closed_at, channel_id, message_id, currency_name, currency_max,
-        post_lost_at, revision, relist_number, relisted_from,
+        post_lost_at, revision, relist_number, relisted_from, listed_for_us,
     ) = row  # fmt: skip
     return Auction(
         id=id_,
@@ -84,6 +84,7 @@ def _auction(row: Any) -> Auction:  # a row of _COLUMNS
         revision=revision,
         relist_number=relist_number,
         relisted_from=relisted_from,
+        listed_for=None if listed_for_us is None else timedelta(microseconds=listed_for_us),
     )
 
 
@@ -171,8 +172,8 @@ class SqliteAuctions:
                     increment_absolute, increment_percent, reserve, buy_now,
                     anti_snipe_window_us, anti_snipe_extension_us, max_extensions, opened_by,
                     opened_at, ends_at, channel_id, currency_name, currency_max, revision,
-                    relist_number, relisted_from
-                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    relist_number, relisted_from, listed_for_us
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     guild_id, handle.key, handle.display, platform, terms.starting_bid,
@@ -181,6 +182,7 @@ class SqliteAuctions:
                     span_us(terms.anti_snipe_extension), terms.max_extensions, opened_by,
                     to_us(opened_at), to_us(ends_at), channel_id, currency.name,
                     currency.max_amount, self._revision(), relist_number, relisted_from,
+                    span_us(ends_at - opened_at),
                 ),
             )  # fmt: skip
         except sqlite3.IntegrityError as exc:
