@@ -27,7 +27,6 @@ from bot.domain.events import (
     AuctionExtended,
     AuctionOpened,
     AuctionStillRunning,
-    RelistScheduled,
     SettingsChanged,
     StartScheduled,
     StartSettled,
@@ -85,6 +84,5 @@ def build_core(
     bus.subscribe(SettingsChanged, book.on_change)
     # Scheduled starts (drop slots, relists) likewise: the database decides, the timer reminds.
     bus.subscribe(StartScheduled, starter.on_scheduled)
-    bus.subscribe(RelistScheduled, starter.on_scheduled)
     bus.subscribe(StartSettled, starter.on_settled)
     return Core(store=store, bus=bus, house=house, memory=BotMemory(store, clock), clock=clock)

@@ -21,7 +21,6 @@ from bot.domain.inventory import (
     ItemStatus,
     NewItem,
     ScheduledStart,
-    StockPrices,
 )
 from bot.domain.messages import MessageKind, OutboxCounts, OutboxMessage
 from bot.domain.money import Currency
@@ -143,10 +142,6 @@ class SaleRegistry(Protocol):
         self, guild_id: int, handle_key: str, *, by: int, reason: str, at: datetime
     ) -> bool: ...
 
-
-class SoldList(Protocol):
-    """The registry as members read it."""
-
     def holdings(
         self, guild_id: int, *, winner_id: int | None, offset: int, limit: int
     ) -> tuple[list[Sale], int]:
@@ -201,8 +196,6 @@ class InventoryRepository(Protocol):
     def set_relists(self, item_id: int, relists: int, base: int | None) -> None: ...
 
     def withdraw(self, item_id: int, *, by: int, reason: str, at: datetime) -> bool: ...
-
-    def update_prices(self, item_id: int, prices: StockPrices) -> None: ...
 
 
 class ScheduleRepository(Protocol):
@@ -295,8 +288,6 @@ class OutboxRepository(Protocol):
 
     def mark_failed(self, message_id: int, *, error: str, at: datetime) -> None: ...
 
-    def is_pending(self, message_id: int) -> bool: ...
-
     def counts(self) -> OutboxCounts: ...
 
     def prune(self, before: datetime, *, from_id: int | None, chunk: int) -> tuple[int, int | None]:
@@ -354,8 +345,6 @@ class Repositories(Protocol):
     def inventory(self) -> InventoryRepository: ...
     @property
     def schedule(self) -> ScheduleRepository: ...
-    @property
-    def sold(self) -> SoldList: ...
 
 
 class CloseTimer(Protocol):

@@ -26,7 +26,6 @@ from bot.ports import (
     SaleRegistry,
     ScheduleRepository,
     ServerSettingsRepository,
-    SoldList,
 )
 
 T = TypeVar("T")
@@ -35,7 +34,7 @@ T = TypeVar("T")
 class UnitOfWork:
     __slots__ = (
         "auctions", "audit", "events", "inventory", "members", "outbox", "sales", "schedule",
-        "settings", "sold", "state",
+        "settings", "state",
     )  # fmt: skip
 
     def __init__(self, repositories: Repositories) -> None:
@@ -48,7 +47,6 @@ class UnitOfWork:
         self.settings: ServerSettingsRepository = repositories.settings
         self.inventory: InventoryRepository = repositories.inventory
         self.schedule: ScheduleRepository = repositories.schedule
-        self.sold: SoldList = repositories.sold
         self.events: list[Event] = []
 
     def record(self, event: Event) -> None:

@@ -86,12 +86,9 @@ class Auctioneer(commands.Cog):
         async def work() -> Reply:
             actor = actor_of(interaction)
             settings = await self.house.settings_for(guild_id_of(interaction))
-            target = channel or _default_channel(interaction, settings.auction_channel_id)
-            channel_id = target.id if target is not None else interaction.channel_id
             # Who may start comes first, so a member is not told about channel permissions.
             settings.access.require_moderator(actor)
-            if isinstance(target, discord.abc.GuildChannel):
-                _check_can_post(target)
+            channel_id = _posting_channel(interaction, channel, settings.auction_channel_id)
             view = await self.house.start_auction(
                 guild_id_of(interaction),
                 actor,
@@ -283,10 +280,7 @@ class Auctioneer(commands.Cog):
             guild_id = guild_id_of(interaction)
             settings = await self.house.settings_for(guild_id)
             settings.access.require_moderator(actor)
-            target = channel or _default_channel(interaction, settings.auction_channel_id)
-            if isinstance(target, discord.abc.GuildChannel):
-                _check_can_post(target)
-            channel_id = target.id if target is not None else interaction.channel_id
+            channel_id = _posting_channel(interaction, channel, settings.auction_channel_id)
             plan = await self.house.drops.create(
                 guild_id, actor, start=start, count=count, interval=interval, duration=duration,
                 tag=tag, search=search, handles=handles, channel_id=channel_id,
@@ -328,6 +322,19 @@ class Auctioneer(commands.Cog):
             )
 
         await answer(interaction, work())
+
+
+def _posting_channel(
+    interaction: discord.Interaction[Any],
+    chosen: discord.TextChannel | None,
+    configured: int | None,
+) -> int | None:
+    """Where auctions go: the chosen channel, else the server's auction channel, else here;
+    refused up front if the bot cannot post there."""
+    target = chosen or _default_channel(interaction, configured)
+    if isinstance(target, discord.abc.GuildChannel):
+        _check_can_post(target)
+    return target.id if target is not None else interaction.channel_id
 
 
 def _default_channel(

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.auctions.read_models import OpenPage
 from bot.client import AuctionBot
 from bot.interface import rendering
-from bot.interface.components import PostButton, info_reply
+from bot.interface.components import PostButton, info_reply, pager
 from bot.interface.replies import Reply, answer, bot_of, guild_id_of
 from cogs.options import HandleText, open_auction_choices
 
@@ -50,14 +50,10 @@ class ListPageButton(
 
 def list_page(page: OpenPage) -> tuple[discord.Embed, discord.ui.View | None]:
     """One page of /auction list, with Previous/Next when there is more than one."""
-    embed = rendering.list_embed(page)
-    if page.pages == 1:
-        return embed, None
-    at, last = page.page, page.pages - 1
-    pager = discord.ui.View(timeout=None)
-    pager.add_item(ListPageButton("previous", max(at - 1, 0), disabled=at == 0))
-    pager.add_item(ListPageButton("next", min(at + 1, last), disabled=at == last))
-    return embed, pager
+    buttons = pager(
+        page.page, page.pages, lambda way, at, off: ListPageButton(way, at, disabled=off)
+    )
+    return rendering.list_embed(page), buttons
 
 
 class Auctions(commands.Cog):

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.client import AuctionBot
 from bot.interface import rendering, stock_rendering
-from bot.interface.components import PostButton
+from bot.interface.components import PostButton, pager
 from bot.interface.replies import Reply, answer, bot_of, guild_id_of
 from cogs.options import HandleText
 
@@ -55,13 +55,11 @@ async def sold_page(
         guild_id, member_id=member_id, page=page, page_size=PAGE_SIZE
     )
     embed = stock_rendering.sold_embed(shown.sales, shown.total, shown.page, shown.pages, member_id)
-    if shown.pages == 1:
-        return embed, None
-    at, last = shown.page, shown.pages - 1
-    pager = discord.ui.View(timeout=None)
-    pager.add_item(SoldPageButton("previous", max(at - 1, 0), member_id or 0, disabled=at == 0))
-    pager.add_item(SoldPageButton("next", min(at + 1, last), member_id or 0, disabled=at == last))
-    return embed, pager
+    return embed, pager(
+        shown.page,
+        shown.pages,
+        lambda way, at, off: SoldPageButton(way, at, member_id or 0, disabled=off),
+    )
 
 
 class Handles(commands.Cog):

@@ -17,7 +17,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.inventory import ItemStatus
 from bot.domain.inventory_csv import check_size
 from bot.interface import rendering, stock_rendering
-from bot.interface.components import PostButton
+from bot.interface.components import PostButton, pager
 from bot.interface.replies import Reply, actor_of, answer, bot_of, guild_id_of
 from cogs.options import MANAGE_SERVER, HandleText, Reason
 
@@ -86,18 +86,13 @@ async def inventory_page(
     )  # fmt: skip
     currency = (await house.settings_for(guild_id)).currency
     embed = stock_rendering.inventory_embed(shown, currency)
-    if shown.pages == 1:
-        return embed, None
-    at, last = shown.page, shown.pages - 1
-    pager = discord.ui.View(timeout=None)
-    for direction, target, off in (
-        ("previous", max(at - 1, 0), at == 0),
-        ("next", min(at + 1, last), at == last),
-    ):
-        pager.add_item(
-            InventoryPageButton(direction, target, status, sort_by, tag, search, disabled=off)
-        )
-    return embed, pager
+    return embed, pager(
+        shown.page,
+        shown.pages,
+        lambda way, at, off: InventoryPageButton(
+            way, at, status, sort_by, tag, search, disabled=off
+        ),
+    )
 
 
 class Inventory(commands.Cog):

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.auctions.common import audit, reason
 from bot.auctions.server_settings import SettingsBook
+from bot.auctions.stock import suggest
 from bot.clock import Clock
 from bot.domain.access import Actor
 from bot.domain.drops import MAX_DROP_SIZE, announce_at, parse_start, schedule
@@ -21,7 +22,7 @@ from bot.domain.inventory import Drop, InventoryItem, ItemStatus, ScheduledStart
 from bot.domain.messages import MessageKind
 from bot.domain.settings import ServerSettings
 from bot.domain.text import quote
-from bot.domain.valuation import Valuation, length_class_of, suggest_starting_bid
+from bot.domain.valuation import Valuation
 from bot.unit_of_work import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -62,16 +63,10 @@ def _starting_bid(
 ) -> tuple[int, bool]:
     if item.prices.starting_bid is not None:
         return item.prices.starting_bid, False
-    cls = length_class_of(len(item.handle.key))
-    suggestion = suggest_starting_bid(
-        Valuation(item.score, ()),
-        len(item.handle.key),
-        sold_prices=uow.sold.prices_by_length(item.guild_id, cls.shortest, cls.longest),
-        base_price=settings.stock.base_price,
-        min_sales=settings.stock.min_sales,
-        max_amount=settings.currency.max_amount,
-    )
-    return suggestion.amount, True
+    # The score stored at import: the valuation's reasons are not needed for a price.
+    return suggest(
+        uow, item.guild_id, item.handle, Valuation(item.score, ()), settings
+    ).amount, True
 
 
 def _named(uow: UnitOfWork, guild_id: int, text: str) -> list[InventoryItem]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.auction import Auction, Outcome
-from bot.domain.events import RelistScheduled
+from bot.domain.events import StartScheduled
 from bot.domain.inventory import ItemStatus
 from bot.domain.relist import RelistPolicy, next_relist
 from bot.domain.settings import ServerSettings, effective
@@ -63,4 +63,4 @@ class Restock:
         )
         uow.inventory.set_status(item.id, ItemStatus.SCHEDULED, at=now)
         uow.inventory.set_relists(item.id, step.number, base)
-        uow.record(RelistScheduled(start.id, auction.guild_id, step.at))
+        uow.record(StartScheduled(start.id, auction.guild_id, step.at))

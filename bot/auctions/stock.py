@@ -89,8 +89,10 @@ class StockPage:
 @dataclass(frozen=True, slots=True)
 class _Checked:
     number: int
+    written: str  # the handle as the file has it
     item: NewItem | None
     refusal: str
+    brand: str | None = None  # the brand it matches, added on the moderator's override
 
 
 def _check_row(
@@ -105,11 +107,13 @@ def _check_row(
     try:
         handle = settings.handles.parse(row.handle)
         if handle.key in seen:
-            return _Checked(row.number, None, f"the same handle as row {seen[handle.key]}")
+            return _Checked(
+                row.number, row.handle, None, f"the same handle as row {seen[handle.key]}"
+            )
         seen[handle.key] = row.number
         brand = brand_match(handle.key, settings.handles.brands)
         if brand is not None and not override:
-            return _Checked(row.number, None, brand_refusal(handle, brand))
+            return _Checked(row.number, row.handle, None, brand_refusal(handle, brand))
         top = settings.currency.max_amount
         prices = StockPrices(
             parse_amount(row.starting_bid, "starting_bid", top),
@@ -128,9 +132,9 @@ def _check_row(
             ).check(settings.currency)
         tags, note = parse_tags(row.tags), clean_note(row.note)
     except AuctionError as exc:
-        return _Checked(row.number, None, exc.message)
+        return _Checked(row.number, row.handle, None, exc.message)
     score = value_handle(handle.key, brands=settings.handles.brands, zipf=zipf).score
-    return _Checked(row.number, NewItem(handle, prices, tags, note, score), "")
+    return _Checked(row.number, row.handle, NewItem(handle, prices, tags, note, score), "", brand)
 
 
 def _check_rows(
@@ -170,7 +174,7 @@ class Stock:
             _check_rows, rows, settings, self._zipf, override=override
         )
 
-        def transaction(uow: UnitOfWork) -> ImportReport:
+        def transaction(uow: UnitOfWork) -> tuple[list[ReportLine], list[str]]:
             now = self._clock.now()
             candidates = [c for c in checked if c.item is not None]
             keys = [c.item.handle.key for c in candidates if c.item is not None]
@@ -197,15 +201,11 @@ class Stock:
             overridden: list[str] = []
             for c in checked:
                 refusal = c.refusal or verdict.get(c.number, "")
-                shown = c.item.handle.display if c.item is not None else ""
+                shown = c.item.handle.display if c.item is not None else c.written
                 score = c.item.score if c.item is not None else None
                 outcome: ReportResult = "refused" if refusal else "added"
                 lines.append(ReportLine(c.number, shown, outcome, refusal, score))
-                if (
-                    not refusal
-                    and c.item is not None
-                    and brand_match(c.item.handle.key, settings.handles.brands)
-                ):
+                if not refusal and c.item is not None and c.brand is not None:
                     overridden.append(str(c.item.handle))
             count = sum(1 for line in lines if line.result == "added")
             detail = f"imported {count} handle(s) from {source}, {len(lines) - count} refused"
@@ -217,18 +217,15 @@ class Stock:
                     uow, guild_id=guild_id, auction_id=None, handle="", actor=actor,
                     action="import", detail=detail, reason=text, now=now,
                 )  # fmt: skip
-            return ImportReport(count, len(lines) - count, lines, b"", overridden)
+            return lines, overridden
 
-        report = await self._store.write(transaction)
-        _name_rows(report.lines, rows)
+        lines, overridden = await self._store.write(transaction)
+        added = sum(1 for line in lines if line.result == "added")
         log.info(
             "guild %s: %s imported %d handle(s), %d refused",
-            guild_id, actor.user_id, report.added, report.refused,
+            guild_id, actor.user_id, added, len(lines) - added,
         )  # fmt: skip
-        return ImportReport(
-            report.added, report.refused, report.lines, write_report(report.lines),
-            report.overridden,
-        )  # fmt: skip
+        return ImportReport(added, len(lines) - added, lines, write_report(lines), overridden)
 
     async def appraise(self, guild_id: int, actor: Actor, handle: str) -> Appraisal:
         """The valuation and a suggested starting bid, for moderators only."""
@@ -238,17 +235,8 @@ class Stock:
 
     async def _appraise(self, guild_id: int, settings: ServerSettings, handle: Handle) -> Appraisal:
         valuation = value_handle(handle.key, brands=settings.handles.brands, zipf=self._zipf)
-        cls = length_class_of(len(handle.key))
-        prices = await self._store.read(
-            lambda uow: uow.sold.prices_by_length(guild_id, cls.shortest, cls.longest)
-        )
-        suggestion = suggest_starting_bid(
-            valuation,
-            len(handle.key),
-            sold_prices=prices,
-            base_price=settings.stock.base_price,
-            min_sales=settings.stock.min_sales,
-            max_amount=settings.currency.max_amount,
+        suggestion = await self._store.read(
+            lambda uow: suggest(uow, guild_id, handle, valuation, settings)
         )
         return Appraisal(handle, valuation, suggestion)
 
@@ -301,7 +289,7 @@ class Stock:
         page = max(page, 0)
 
         def query(at: int) -> Callable[[UnitOfWork], tuple[list[Sale], int]]:
-            return lambda uow: uow.sold.holdings(
+            return lambda uow: uow.sales.holdings(
                 guild_id, winner_id=member_id, offset=at * page_size, limit=page_size
             )
 
@@ -366,17 +354,25 @@ class SoldPage:
     pages: int
 
 
+def suggest(
+    uow: UnitOfWork, guild_id: int, handle: Handle, valuation: Valuation, settings: ServerSettings
+) -> Suggestion:
+    """A starting bid for ``handle``: from the server's sales of its length class, or scaled
+    from the server's base price."""
+    length = len(handle.key)
+    cls = length_class_of(length)
+    return suggest_starting_bid(
+        valuation,
+        length,
+        sold_prices=uow.sales.prices_by_length(guild_id, cls.shortest, cls.longest),
+        base_price=settings.stock.base_price,
+        min_sales=settings.stock.min_sales,
+        max_amount=settings.currency.max_amount,
+    )
+
+
 def not_in_inventory(handle: str) -> AuctionNotFound:
     return AuctionNotFound(
         f"`@{quote(normalise(handle))}` is not in this server's inventory. "
         "`/inventory list` shows what is."
     )
-
-
-def _name_rows(lines: list[ReportLine], rows: list[CsvRow]) -> None:
-    """Refused rows whose handle could not be read show it as written."""
-    by_number = {r.number: r for r in rows}
-    for i, line in enumerate(lines):
-        if not line.handle:
-            written = by_number[line.number].handle
-            lines[i] = ReportLine(line.number, written, line.result, line.reason, line.score)

@@ -101,16 +101,11 @@ class SettingsChanged(Event):
 
 @dataclass(frozen=True, slots=True)
 class StartScheduled(Event):
-    """An inventory handle is to go up for auction at ``at`` (a drop's slot)."""
+    """An inventory handle is to go up for auction at ``at`` (a drop's slot or a relist)."""
 
     start_id: int
     guild_id: int
     at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class RelistScheduled(StartScheduled):
-    """An unsold handle is to go up again, lower, at ``at``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import discord
@@ -50,6 +51,21 @@ class PostButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)
 
     async def clicked(self, interaction: discord.Interaction[Any]) -> None:
         raise NotImplementedError
+
+
+PageButton = Callable[[str, int, bool], discord.ui.Item[Any]]
+
+
+def pager(page: int, pages: int, button: PageButton) -> discord.ui.View | None:
+    """Previous/Next under a paged list (None for a single page). ``button(direction, page,
+    disabled)`` makes one; the page to show is in its custom id, so it survives a restart."""
+    if pages <= 1:
+        return None
+    last = pages - 1
+    view = discord.ui.View(timeout=None)
+    view.add_item(button("previous", max(page - 1, 0), page == 0))
+    view.add_item(button("next", min(page + 1, last), page >= last))
+    return view
 
 
 class QuickBidButton(

@@ -181,9 +181,3 @@ class SqliteInventory:
             (by, to_us(at), reason, to_us(at), item_id),
         )
         return cursor.rowcount == 1
-
-    def update_prices(self, item_id: int, prices: StockPrices) -> None:
-        self._conn.execute(
-            "UPDATE inventory SET starting_bid = ?, reserve = ?, buy_now = ? WHERE id = ?",
-            (prices.starting_bid, prices.reserve, prices.buy_now, item_id),
-        )

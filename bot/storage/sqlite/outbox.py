@@ -107,13 +107,6 @@ class SqliteOutbox:
             (error[:500], to_us(at), message_id),
         )
 
-    def is_pending(self, message_id: int) -> bool:
-        row = self._conn.execute(
-            "SELECT delivered_at IS NULL AND failed_at IS NULL FROM outbox WHERE id = ?",
-            (message_id,),
-        ).fetchone()
-        return bool(row and row[0])
-
     def counts(self) -> OutboxCounts:
         row = self._conn.execute(
             "SELECT COUNT(*) FILTER (WHERE delivered_at IS NULL AND failed_at IS NULL),"

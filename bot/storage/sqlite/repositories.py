@@ -22,7 +22,7 @@ class SqliteRepositories:
 
     __slots__ = (
         "auctions", "audit", "inventory", "members", "outbox", "sales", "schedule", "settings",
-        "sold", "state",
+        "state",
     )  # fmt: skip
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -35,4 +35,3 @@ class SqliteRepositories:
         self.settings = SqliteServerSettings(conn)
         self.inventory = SqliteInventory(conn)
         self.schedule = SqliteSchedule(conn)
-        self.sold = self.sales  # the registry's reads for members
