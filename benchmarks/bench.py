@@ -61,7 +61,8 @@ from bot.domain.handles import HandlePolicy
 from bot.domain.money import Currency, IncrementRule
 from bot.domain.settings import HouseRules, ServerSettings
 from bot.messagebus import MessageBus
-from bot.storage.sqlite.repositories import SqliteRepositories
+from bot.storage.sql.repositories import SqlRepositories
+from bot.storage.sqlite.dialect import SqliteDialect
 from bot.storage.sqlite.schema import migrate
 from bot.storage.sqlite.store import SqliteStore, Synchronous
 from bot.unit_of_work import UnitOfWork
@@ -258,7 +259,7 @@ def _plain_auction(path: Path, synchronous: Synchronous) -> tuple[sqlite3.Connec
         max_extensions=rules.max_extensions,
     )
     conn.execute("BEGIN IMMEDIATE")
-    auction = SqliteRepositories(conn).auctions.add(
+    auction = SqlRepositories(conn, SqliteDialect()).auctions.add(
         guild_id=GUILD,
         currency=SETTINGS.currency,
         handle=HANDLES.parse(HANDLE),
@@ -275,7 +276,7 @@ def _plain_auction(path: Path, synchronous: Synchronous) -> tuple[sqlite3.Connec
 
 def _plain_bid(
     conn: sqlite3.Connection,
-    repositories: SqliteRepositories,
+    repositories: SqlRepositories,
     clock: SystemClock,
     bidder: int,
     amount: int,
@@ -303,7 +304,7 @@ def _baseline(path: Path, opts: Options) -> tuple[Phase, int]:
     conn, auction_id = _plain_auction(path, opts.synchronous)
     try:
         clock = SystemClock()
-        repositories = SqliteRepositories(conn)
+        repositories = SqlRepositories(conn, SqliteDialect())
         bidders = (FIRST_BIDDER, FIRST_BIDDER + 1)
         amount = 1
         for i in range(opts.warmup):
@@ -425,7 +426,7 @@ def check_consistency(path: Path, auction_id: int, accepted: int) -> None:
     """Raise ``ConsistencyError`` unless the stored bids and price match ``accepted`` bids."""
     conn = sqlite3.connect(path)
     try:
-        repositories = SqliteRepositories(conn)
+        repositories = SqlRepositories(conn, SqliteDialect())
         auction = repositories.auctions.get(auction_id)
         stored = repositories.auctions.bids(auction_id)
     finally:

@@ -55,7 +55,7 @@ from bot.domain.messages import OutboxMessage
 from bot.domain.money import Currency, IncrementRule
 from bot.domain.settings import HouseRules, ServerSettings
 from bot.messagebus import MessageBus
-from bot.storage.sqlite.codec import from_us
+from bot.storage.sql.codec import from_us
 from bot.storage.sqlite.store import SqliteStore
 from bot.unit_of_work import Transaction
 

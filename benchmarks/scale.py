@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.domain.settings import ServerSettings
-from bot.storage.sqlite.codec import to_us
+from bot.storage.sql.codec import to_us
 from bot.storage.sqlite.schema import migrate
 
 PLATFORM = "x"

@@ -27,7 +27,7 @@ from bot.config import TOKEN_ENV, Config, ConfigError, load_config
 from bot.messagebus import MessageBus
 from bot.ports import StartupError
 from bot.scheduling import CloseScheduler
-from bot.storage.sqlite.store import SqliteStore
+from bot.storage.factory import open_store
 
 log = logging.getLogger("bot")
 
@@ -69,13 +69,12 @@ async def run(config: Config, *, sync_mode: SyncMode = "auto") -> None:
     """Build everything and run the bot until it is closed."""
     clock = SystemClock()
     bus = MessageBus()
-    store = await SqliteStore.open(
-        config.database.path,
-        synchronous=config.database.synchronous,
+    store = await open_store(
+        config.database,
         publish=bus.publish,
         legacy_currency=config.server.currency,
-        # Two bots on one file would answer every interaction twice. `sync` answers none, so
-        # it may run next to the bot.
+        # Two bots on one SQLite file would answer every interaction twice. `sync` answers
+        # none, so it may run next to the bot. (PostgreSQL is for several processes.)
         exclusive=sync_mode != "only",
     )
     scheduler = CloseScheduler()

@@ -55,10 +55,21 @@ class DiscordSettings:
     http_connections: int = 100
 
 
+DATABASE_URL_ENV = "DATABASE_URL"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
 @dataclass(frozen=True, slots=True)
 class DatabaseSettings:
-    path: Path = Path("data/auctions.db")
+    path: Path = Path("data/auctions.db")  # the SQLite file (when ``postgres_url`` is empty)
     synchronous: str = "normal"  # one of SYNCHRONOUS_MODES
+    # postgresql://user@host:port/dbname, from [database].url or DATABASE_URL; empty: SQLite.
+    postgres_url: str = field(default="", repr=False)  # it may hold a password
+    pool_size: int = 10  # PostgreSQL connections this process keeps
+
+    @property
+    def url(self) -> str:
+        return self.postgres_url or f"sqlite:///{self.path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +88,7 @@ KNOWN_KEYS: dict[str, set[str]] = {
         "token", "guild_ids", "auction_channel_id", "audit_channel_id", "post_edit_interval",
         "requests_per_second", "http_connections",
     },
-    "database": {"path", "synchronous"},
+    "database": {"path", "url", "synchronous", "pool_size"},
     "handles": {"platform", "reserved", "generic", "brands"},
     "inventory": {"base_price", "min_sales"},
     "drops": {"announce_lead"},
@@ -286,6 +297,39 @@ def _delivery(outbox: _Section) -> tuple[DeliverySettings, tuple[str, ...]]:
     return settings, notes
 
 
+def _database(database: _Section, base_dir: Path, environ: Mapping[str, str]) -> DatabaseSettings:
+    """``[database]``: a PostgreSQL server (``url = "postgresql://..."``) or a SQLite file
+    (``url = "sqlite:///..."``, or ``path`` when ``url`` is empty); ``DATABASE_URL`` in the
+    environment wins over both."""
+    synchronous = database.text("synchronous", "normal").lower()
+    if synchronous not in SYNCHRONOUS_MODES:
+        raise ConfigError('[database].synchronous must be "normal", "full", "extra" or "off".')
+    pool_size = database.integer("pool_size", 10, low=1, high=100)
+    from_env = environ.get(DATABASE_URL_ENV, "").strip()
+    url = from_env or database.text("url", "").strip()
+    where = DATABASE_URL_ENV if from_env else "[database].url"
+    path = Path(database.text("path", "data/auctions.db"))
+    if url.startswith(POSTGRES_SCHEMES):
+        return DatabaseSettings(
+            path=path, synchronous=synchronous, postgres_url=url, pool_size=pool_size
+        )
+    if url:
+        if not url.startswith("sqlite:///") or url == "sqlite:///":
+            raise ConfigError(
+                f"{where} must be sqlite:///path/to/auctions.db or"
+                f" postgresql://user@host:port/dbname, not {url.split('://')[0]!r}..."
+                if "://" in url
+                else f"{where} must be sqlite:///path/to/auctions.db or"
+                " postgresql://user@host:port/dbname."
+            )
+        path = Path(url.removeprefix("sqlite:///"))
+    return DatabaseSettings(
+        path=path if path.is_absolute() else base_dir / path,
+        synchronous=synchronous,
+        pool_size=pool_size,
+    )
+
+
 def parse_config(
     raw: Mapping[str, Any], *, base_dir: Path, environ: Mapping[str, str] | None = None
 ) -> Config:
@@ -306,14 +350,7 @@ def parse_config(
         http_connections=discord.integer("http_connections", 100, low=4, high=1000),
     )
 
-    database = _table(raw, "database")
-    path = Path(database.text("path", "data/auctions.db"))
-    synchronous = database.text("synchronous", "normal").lower()
-    if synchronous not in SYNCHRONOUS_MODES:
-        raise ConfigError('[database].synchronous must be "normal", "full", "extra" or "off".')
-    database_settings = DatabaseSettings(
-        path=path if path.is_absolute() else base_dir / path, synchronous=synchronous
-    )
+    database_settings = _database(_table(raw, "database"), base_dir, environ)
     server = _server_defaults(raw, discord)
     delivery, notes = _delivery(_table(raw, "outbox"))
     return Config(

@@ -17,14 +17,14 @@ from pathlib import Path
 from bot.auctions.stock import ImportReport
 from bot.bootstrap import build_core
 from bot.clock import SystemClock
-from bot.config import ConfigError, load_config
+from bot.config import Config, ConfigError, load_config
 from bot.domain.access import Actor
 from bot.domain.errors import AuctionError
 from bot.domain.inventory_csv import MAX_BYTES
 from bot.messagebus import MessageBus
 from bot.ports import StartupError
 from bot.scheduling import CloseScheduler
-from bot.storage.sqlite.store import SqliteStore
+from bot.storage.factory import open_store
 
 SHOWN_REFUSALS = 10
 
@@ -54,13 +54,8 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def import_file(
-    database: str, config_path: str, args: argparse.Namespace, data: bytes
-) -> ImportReport:
-    config = load_config(config_path, require_token=False)
-    store = await SqliteStore.open(
-        database, synchronous=config.database.synchronous, legacy_currency=config.server.currency
-    )
+async def import_file(config: Config, args: argparse.Namespace, data: bytes) -> ImportReport:
+    store = await open_store(config.database, legacy_currency=config.server.currency)
     try:
         bus = MessageBus()
         store.publish_to(bus.publish)
@@ -94,7 +89,7 @@ def main(argv: Sequence[str]) -> int:
         print(f"error: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     try:
-        report = asyncio.run(import_file(str(config.database.path), args.config, args, data))
+        report = asyncio.run(import_file(config, args, data))
     except AuctionError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1

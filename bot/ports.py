@@ -315,6 +315,12 @@ class BotStateRepository(Protocol):
 
 
 class ServerSettingsRepository(Protocol):
+    def hold(self, guild_id: int) -> None:
+        """Until this transaction ends, no other transaction changes the server's settings:
+        two changes read and write them in turn (a row lock cannot hold rows not yet
+        written)."""
+        ...
+
     def overrides(self, guild_id: int) -> dict[str, str]:
         """The server's own values, by key; a key it never set is absent."""
         ...

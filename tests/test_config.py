@@ -122,3 +122,49 @@ def test_values_are_parsed(tmp_path: Path) -> None:
     assert config.server.rules.min_duration == timedelta(seconds=1)
     assert config.server.access.moderator_role_ids == frozenset({7})
     assert config.server.handles.parse("abc").key == "abc"
+
+
+def test_the_database_is_a_sqlite_file_or_a_postgresql_url(tmp_path: Path) -> None:
+    env = {"DISCORD_TOKEN": "t"}
+    plain = load_config(write(tmp_path, ""), environ=env).database
+    assert (plain.postgres_url, plain.path) == ("", tmp_path / "data" / "auctions.db")
+    by_url = load_config(write(tmp_path, '[database]\nurl = "sqlite:///x/a.db"\n'), environ=env)
+    assert by_url.database.path == tmp_path / "x" / "a.db"
+    assert by_url.database.url == f"sqlite:///{tmp_path / 'x' / 'a.db'}"
+    absolute = load_config(
+        write(tmp_path, '[database]\nurl = "sqlite:////srv/a.db"\n'), environ=env
+    )
+    assert absolute.database.path == Path("/srv/a.db")
+    pg = "postgresql://bot:pw@db:5432/auctions"
+    on_pg = load_config(write(tmp_path, f'[database]\nurl = "{pg}"\npool_size = 4\n'), environ=env)
+    assert (on_pg.database.postgres_url, on_pg.database.pool_size) == (pg, 4)
+    assert "pw" not in repr(on_pg.database)  # the password stays out of logs
+    # DATABASE_URL in the environment wins over the file.
+    moved = load_config(
+        write(tmp_path, '[database]\npath = "a.db"\n'), environ={**env, "DATABASE_URL": pg}
+    )
+    assert moved.database.postgres_url == pg
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            'url = "mysql://db/x"',
+            r"\[database\].url must be sqlite:///path/to/auctions.db or postgresql://",
+        ),
+        ('url = "sqlite:///"', r"must be sqlite:///path/to/auctions.db"),
+        ("pool_size = 0", r"\[database\].pool_size"),
+        ("pool_size = 500", r"\[database\].pool_size"),
+    ],
+)
+def test_a_bad_database_setting_is_named(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, f"[database]\n{text}\n"), environ={"DISCORD_TOKEN": "t"})
+
+
+def test_a_bad_database_url_in_the_environment_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="DATABASE_URL must be"):
+        load_config(
+            write(tmp_path, ""), environ={"DISCORD_TOKEN": "t", "DATABASE_URL": "db.example"}
+        )

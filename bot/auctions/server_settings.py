@@ -272,6 +272,7 @@ class ServerSettingsAdmin:
 
         def transaction(uow: UnitOfWork) -> SettingChange:
             now = self._clock.now()
+            uow.settings.hold(guild_id)
             overrides = uow.settings.overrides(guild_id)
             before = effective(defaults, overrides)
             value = new_value(before)

@@ -74,11 +74,23 @@ retry_max = "5s"
 """
 
 
+# For a test that must hold on both stores: its bot runs on SQLite, then on PostgreSQL.
+on_both_stores = pytest.mark.parametrize("bot", ["sqlite", "postgres"], indirect=True)
+
+
 class BotProcess:
     """``python -m bot --config ...`` against the emulator, as a child process."""
 
-    def __init__(self, emulator: DiscordEmulator, workdir: Path, **config: Any) -> None:
+    def __init__(
+        self,
+        emulator: DiscordEmulator,
+        workdir: Path,
+        *,
+        environment: dict[str, str] | None = None,
+        **config: Any,
+    ) -> None:
         self.emulator = emulator
+        self.environment = environment or {}  # e.g. DATABASE_URL
         self.workdir = workdir
         self.config_path = workdir / "config.toml"
         self.log_path = workdir / "bot.log"
@@ -103,6 +115,8 @@ class BotProcess:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ, DISCORD_EMULATOR_URL=self.emulator.base_url, PYTHONPATH=str(ROOT))
         env.pop("DISCORD_TOKEN", None)
+        env.pop("DATABASE_URL", None)  # only where a test sets it
+        env.update(self.environment)
         return env
 
     async def start(self, *args: str) -> None:
@@ -186,8 +200,15 @@ async def emulator() -> AsyncIterator[DiscordEmulator]:
 
 
 @pytest.fixture
-async def bot(emulator: DiscordEmulator, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    process = BotProcess(emulator, tmp_path)
+async def bot(
+    emulator: DiscordEmulator, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[BotProcess]:
+    """The bot on SQLite; a test parametrised with ``bot=["sqlite", "postgres"]`` (indirect)
+    runs once more on a PostgreSQL database of its own (``DATABASE_URL``)."""
+    environment = {}
+    if getattr(request, "param", "sqlite") == "postgres":
+        environment["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    process = BotProcess(emulator, tmp_path, environment=environment)
     await process.start()
     yield process
     code = await process.stop()

@@ -31,6 +31,7 @@ from tests.e2e.conftest import (
     fields,
     info,
     is_closed_post,
+    on_both_stores,
     respond,
     start_auction,
     timestamp,
@@ -50,6 +51,7 @@ async def shows(
     return post
 
 
+@on_both_stores
 async def test_bid_by_slash_command_quick_button_and_dialog(
     emulator: DiscordEmulator, bot: BotProcess
 ) -> None:
@@ -183,6 +185,7 @@ async def test_refused_bids_are_explained_and_change_nothing(
     assert {m: len(emulator.dm_messages(m)) for m in (ALICE_ID, BOB_ID)} == dms_before
 
 
+@on_both_stores
 async def test_proxy_bidding_and_outbid_dms(emulator: DiscordEmulator, bot: BotProcess) -> None:
     await start_auction(emulator, "@proxyname", starting_bid=100)
     post = await auction_post(emulator, "@proxyname")

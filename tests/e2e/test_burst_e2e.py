@@ -28,6 +28,7 @@ from tests.e2e.conftest import (
     button_id,
     fields,
     info,
+    on_both_stores,
     reply_text,
     start_auction,
 )
@@ -48,6 +49,7 @@ def next_after(price: int) -> int:
     return price + 10
 
 
+@on_both_stores
 @pytest.mark.parametrize("headers", [True, False], ids=["limit-in-headers", "limit-by-429"])
 async def test_a_burst_of_200_bids(
     emulator: DiscordEmulator, bot: BotProcess, headers: bool
@@ -97,12 +99,24 @@ async def test_a_burst_of_200_bids(
 
     leading = [r for r in replies if r.startswith("You lead @hotname")]
     raised = [r for r in replies if r.startswith("You still lead @hotname")]  # rare: own raise
-    refused = [r for r in replies if "minimum bid is" in r]
-    assert len(leading) + len(raised) + len(refused) == BIDS, [
-        r for r in replies if r not in leading + raised + refused
+    # Stored, then answered at once by the automatic bid a raise left behind.
+    answered = [r for r in replies if "was accepted, but the leader's automatic bid" in r]
+    # Refused: too low by the time it was placed, or (when the store commits bids from its
+    # pool out of arrival order, as PostgreSQL may) its member already leads at that amount.
+    refused = [
+        r
+        for r in replies
+        if r not in answered and ("minimum bid is" in r or r.startswith("You already lead"))
     ]
-    accepted = len(leading) + len(raised)
-    assert accepted >= BIDS // 2  # most /bid amounts arrive in order
+    assert len(leading) + len(raised) + len(answered) + len(refused) == BIDS, [
+        r for r in replies if r not in leading + raised + answered + refused
+    ]
+    accepted = len(leading) + len(raised) + len(answered)
+    # SQLite commits one process's writes in arrival order (its write lane), so most /bid
+    # amounts, sent in order, are accepted. PostgreSQL takes them on a pool of connections,
+    # whose transactions reach the auction's row lock in any order: more are outbid first.
+    on_postgres = "DATABASE_URL" in bot.environment
+    assert accepted >= (BIDS // 5 if on_postgres else BIDS // 2)
     final_price = max(int(m.group(1).replace(",", "")) for r in leading if (m := PRICE.search(r)))
 
     # The latest state lands on the post: the final price, and every accepted bid counted.

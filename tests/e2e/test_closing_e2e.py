@@ -31,6 +31,7 @@ from tests.e2e.conftest import (
     fields,
     info,
     is_closed_post,
+    on_both_stores,
     start_auction,
 )
 
@@ -58,6 +59,7 @@ async def end_now(emulator: DiscordEmulator, handle: str) -> None:
     assert "ended" in ended, ended
 
 
+@on_both_stores
 async def test_closes_on_time_and_announces_the_winner_once(
     emulator: DiscordEmulator, bot: BotProcess
 ) -> None:
@@ -251,6 +253,7 @@ async def test_an_outage_at_close_time_delays_the_result_but_never_loses_or_doub
     assert len(emulator.dm_messages(ALICE_ID)) == 1
 
 
+@on_both_stores
 async def test_crash_during_an_outage_still_announces_once(
     emulator: DiscordEmulator, bot: BotProcess
 ) -> None:
@@ -365,6 +368,7 @@ async def test_a_deleted_channel_loses_the_post_once_and_the_auction_goes_on(
     assert "Bids: 2" in await info(emulator, "orphan")
 
 
+@on_both_stores
 async def test_a_crash_just_after_the_result_went_out_does_not_double_it(
     emulator: DiscordEmulator, bot: BotProcess
 ) -> None:

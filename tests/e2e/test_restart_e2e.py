@@ -28,6 +28,7 @@ from tests.e2e.conftest import (
     fields,
     info,
     is_closed_post,
+    on_both_stores,
     start_auction,
     timestamp,
 )
@@ -40,6 +41,7 @@ pytestmark = [
 COMMAND_PUTS = rf"/applications/{APPLICATION_ID}/(guilds/\d+/)?commands$"
 
 
+@on_both_stores
 async def test_a_killed_bot_keeps_every_bid_and_closes_overdue_auctions_once(
     emulator: DiscordEmulator, bot: BotProcess
 ) -> None:

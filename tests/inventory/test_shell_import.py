@@ -94,13 +94,13 @@ def test_a_file_that_is_not_a_csv_of_handles_is_refused_in_one_line(tmp_path: Pa
 # and before COMMIT: what a power cut or an OOM kill at the worst moment does.
 CRASH_MIDWAY = """
 import os, signal
-from bot.storage.sqlite import inventory as adapter
-_add = adapter.SqliteInventory.add_many
+from bot.storage.sql import inventory as adapter
+_add = adapter.SqlInventory.add_many
 def add_many(self, guild_id, items, *, by, at):
     half = len(items) // 2
     _add(self, guild_id, items[:half], by=by, at=at)
     os.kill(os.getpid(), signal.SIGKILL)
-adapter.SqliteInventory.add_many = add_many
+adapter.SqlInventory.add_many = add_many
 """
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import timedelta
-from pathlib import Path
 
 from bot.auctions.house import AuctionHouse
 from bot.auctions.read_models import BidReceipt
@@ -14,6 +13,7 @@ from bot.delivery.dispatcher import DeliverySettings, OutboxDispatcher
 from bot.domain.access import Actor
 from bot.domain.auction import PlacedBid, Terms, replay
 from bot.domain.errors import BidRefused
+from bot.storage.factory import open_url
 from bot.storage.sqlite.store import SqliteStore
 from tests.conftest import GUILD, MOD, make_service
 from tests.fakes import RecordingSender, RecordingTimer
@@ -63,12 +63,12 @@ async def test_hundreds_of_concurrent_bids_end_consistent(
     )
 
 
-async def test_restart_closes_the_overdue_auction_once_and_delivers_once(db_path: Path) -> None:
+async def test_restart_closes_the_overdue_auction_once_and_delivers_once(db_url: str) -> None:
     clock = ManualClock()
     settings = DeliverySettings(retry_base=timedelta(seconds=1))
 
     # First run: an auction gets bids, then the bot stops before it ends.
-    db = await SqliteStore.open(db_path)
+    db = await open_url(db_url)
     service = make_service(db, clock, RecordingTimer())
     view = await service.start_auction(GUILD, MOD, "ogname", starting_bid=100, duration="10m")
     await service.bid_on_handle(GUILD, Actor(user_id=10), "ogname", 150)
@@ -76,7 +76,7 @@ async def test_restart_closes_the_overdue_auction_once_and_delivers_once(db_path
 
     # Down for an hour. Second run on the same file.
     clock.advance(timedelta(hours=1))
-    db = await SqliteStore.open(db_path)
+    db = await open_url(db_url)
     reminders = RecordingTimer()
     service = make_service(db, clock, reminders)
     sender = RecordingSender()
@@ -93,7 +93,7 @@ async def test_restart_closes_the_overdue_auction_once_and_delivers_once(db_path
     await db.close()
 
     # Third run: nothing is closed or delivered again.
-    db = await SqliteStore.open(db_path)
+    db = await open_url(db_url)
     service = make_service(db, clock, RecordingTimer())
     again = RecordingSender()
     assert await service.resume() == 0
@@ -102,16 +102,16 @@ async def test_restart_closes_the_overdue_auction_once_and_delivers_once(db_path
     await db.close()
 
 
-async def test_a_crash_between_close_and_delivery_delivers_after_restart(db_path: Path) -> None:
+async def test_a_crash_between_close_and_delivery_delivers_after_restart(db_url: str) -> None:
     clock = ManualClock()
-    db = await SqliteStore.open(db_path)
+    db = await open_url(db_url)
     service = make_service(db, clock, RecordingTimer())
     view = await service.start_auction(GUILD, MOD, "ogname", starting_bid=100, duration="10m")
     clock.advance(timedelta(minutes=11))
     assert await service.close_if_due(view.id) is not None
     await db.close()  # "killed" before the dispatcher ran
 
-    db = await SqliteStore.open(db_path)
+    db = await open_url(db_url)
     sender = RecordingSender()
     dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=DeliverySettings())
     while await dispatcher.deliver_due():

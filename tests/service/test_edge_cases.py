@@ -19,9 +19,9 @@ from bot.clock import ManualClock
 from bot.domain.errors import BidRefused, NothingToVoid
 from bot.domain.events import BidAccepted
 from bot.domain.money import Currency
-from bot.storage.sqlite.auctions import SqliteAuctions
+from bot.storage.sql.auctions import SqlAuctions
 from bot.storage.sqlite.store import SqliteStore
-from tests.conftest import ALICE, BOB, GUILD, MOD, SETTINGS, make_service
+from tests.conftest import ALICE, BOB, GUILD, INTEGRITY_ERRORS, MOD, SETTINGS, make_service
 from tests.fakes import RecordingTimer
 
 
@@ -49,7 +49,7 @@ async def test_a_cancelled_caller_still_gets_its_auction_scheduled(
     db: SqliteStore,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    add = SqliteAuctions.add
+    add = SqlAuctions.add
     inserting, release = threading.Event(), threading.Event()
 
     def slow_add(*args: Any, **kwargs: Any) -> Any:
@@ -58,7 +58,7 @@ async def test_a_cancelled_caller_still_gets_its_auction_scheduled(
         release.wait(30)  # on the database thread: the caller gives up meanwhile
         return auction
 
-    monkeypatch.setattr(SqliteAuctions, "add", slow_add)
+    monkeypatch.setattr(SqlAuctions, "add", slow_add)
     task = asyncio.create_task(
         service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
     )
@@ -119,7 +119,7 @@ async def test_void_one_bid_by_id(service: AuctionHouse, db: SqliteStore) -> Non
     assert (receipt.auction.leader_id, receipt.auction.price) == (BOB.user_id, 200)
     with pytest.raises(NothingToVoid, match=f"bid #{first.bid_id + 1}"):
         await service.void_bids(GUILD, MOD, "og", ALICE.user_id, "x", bid_id=first.bid_id + 1)
-    with pytest.raises(sqlite3.IntegrityError, match="stays voided"):
+    with pytest.raises(INTEGRITY_ERRORS, match="stays voided"):
         await db.on_connection(lambda c: c.execute("UPDATE bids SET voided_at = NULL"))
 
 

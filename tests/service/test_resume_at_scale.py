@@ -13,7 +13,7 @@ from bot.auctions.house import AuctionHouse
 from bot.clock import ManualClock
 from bot.domain.auction import Status
 from bot.storage.sqlite.store import SqliteStore
-from tests.conftest import ALICE, BOB, GUILD, MOD, make_service
+from tests.conftest import ALICE, BOB, GUILD, MOD, make_service, sqlite_only
 from tests.fakes import CloseJob, RecordingTimer
 
 
@@ -84,6 +84,7 @@ async def test_a_reminded_auction_is_left_to_its_job_by_the_sweep(
     assert (await service.get_by_id(auction_id)).status is Status.CLOSED
 
 
+@sqlite_only  # it counts COMMITs in SQLite's statement trace
 async def test_overdue_auctions_close_in_batches_each_once(
     db: SqliteStore, clock: ManualClock
 ) -> None:

@@ -20,6 +20,7 @@ from bot.domain.access import AccessPolicy, Actor
 from bot.domain.auction import Auction
 from bot.domain.errors import InvalidDuration, InvalidHandle, InvalidInput, NotPermitted
 from bot.domain.money import Currency, IncrementRule
+from bot.storage.factory import open_url
 from bot.storage.sqlite.store import SqliteStore
 from tests.conftest import ALICE, GUILD, MOD, OTHER_GUILD, SETTINGS, make_core
 from tests.fakes import RecordingTimer
@@ -369,11 +370,11 @@ async def test_the_cached_settings_are_forgotten_after_a_change(
 
 
 async def test_settings_survive_a_restart(
-    db: SqliteStore, clock: ManualClock, reminders: RecordingTimer, db_path: Path
+    db: SqliteStore, clock: ManualClock, reminders: RecordingTimer, db_url: str
 ) -> None:
     await make_core(db, clock, reminders).house.set_setting(GUILD, MOD, "currency.name", "gems")
     await db.close()
-    reopened = await SqliteStore.open(db_path)
+    reopened = await open_url(db_url)
     try:
         house = make_core(reopened, clock, reminders).house
         assert (await house.settings_for(GUILD)).currency.name == "gems"

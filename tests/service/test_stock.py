@@ -7,7 +7,6 @@ import csv
 import io
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,6 +18,7 @@ from bot.domain.handles import HandlePolicy
 from bot.domain.inventory import ItemStatus
 from bot.domain.messages import MessageKind
 from bot.domain.relist import RelistPolicy
+from bot.storage.factory import open_url
 from bot.storage.sqlite.store import SqliteStore
 from bot.unit_of_work import UnitOfWork
 from tests.conftest import ALICE, BOB, GUILD, MOD, SETTINGS, make_core
@@ -240,16 +240,16 @@ async def test_a_drop_starts_each_auction_once_on_time(
 
 
 async def test_a_drop_due_while_the_bot_was_down_starts_at_once_with_its_full_duration(
-    db_path: Path, clock: ManualClock
+    db_url: str, clock: ManualClock
 ) -> None:
-    store = await SqliteStore.open(db_path)
+    store = await open_url(db_url)
     house = make_core(store, clock, RecordingTimer(), BRANDED).house
     await house.stock.import_csv(GUILD, MOD, csv_bytes([["abc", "70", "", "", "", ""]]))
     plan = await house.drops.create(GUILD, MOD, start="in 1h", count=1, duration="2h")
     await store.close()
 
     clock.advance(timedelta(hours=5))  # the bot was down through the start
-    store = await SqliteStore.open(db_path)
+    store = await open_url(db_url)
     try:
         house = make_core(store, clock, RecordingTimer(), BRANDED).house
         await house.resume()

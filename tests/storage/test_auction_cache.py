@@ -12,12 +12,19 @@ import pytest
 from bot.auctions.house import AuctionHouse
 from bot.clock import ManualClock
 from bot.domain.errors import BidTooLow
-from bot.storage.sqlite.auctions import _COLUMNS
+from bot.storage.sql.auctions import _COLUMNS
 from bot.storage.sqlite.store import SqliteStore
 from bot.unit_of_work import UnitOfWork
 from tests.conftest import ALICE, BOB, GUILD, MOD, make_service
 from tests.fakes import RecordingTimer
 from tests.storage.test_repositories import add
+
+
+@pytest.fixture
+def store_kind() -> str:
+    """About SQLite alone: its behaviour on a full disk, its write lane, its cache."""
+    return "sqlite"
+
 
 WHOLE_ROW = " ".join(f"SELECT {_COLUMNS}".split())
 

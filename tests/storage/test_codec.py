@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.storage.sqlite.codec import from_us, span_us, to_us
+from bot.storage.sql.codec import from_us, span_us, to_us
 
 # hypothesis takes naive bounds and attaches the time zone itself.
 MOMENTS = st.datetimes(

@@ -13,8 +13,9 @@ import pytest
 from bot.clock import ManualClock
 from bot.delivery.pruning import HistoryPruner
 from bot.domain.messages import MessageKind
-from bot.storage.sqlite.codec import to_us
-from bot.storage.sqlite.outbox import SqliteOutbox
+from bot.storage.sql.codec import to_us
+from bot.storage.sql.outbox import SqlOutbox
+from bot.storage.sqlite.dialect import SqliteDialect
 from bot.storage.sqlite.schema import bundled_migrations, migrate
 from bot.storage.sqlite.store import SqliteStore
 
@@ -72,7 +73,7 @@ def test_pending_queries_read_pending_rows_through_their_indexes(
     conn.execute("ANALYZE")
     traced: list[str] = []
     conn.set_trace_callback(traced.append)
-    outbox = SqliteOutbox(conn)
+    outbox = SqlOutbox(conn, SqliteDialect())
     assert [m.kind for m in outbox.due(T0, 50)] == [MessageKind.AUCTION_OPENED]
     assert outbox.next_due_at() == T0
     conn.set_trace_callback(None)
@@ -101,7 +102,7 @@ def test_prune_deletes_only_finished_messages_older_than_the_cutoff(
         _add(conn, created=recent, failed=recent),
         _add(conn, created=recent),  # pending, after the cutoff
     }
-    outbox = SqliteOutbox(conn)
+    outbox = SqlOutbox(conn, SqliteDialect())
     total, start, calls = 0, None, 0
     while True:
         deleted, start = outbox.prune(cutoff, from_id=start, chunk=3)
@@ -123,14 +124,14 @@ def test_prune_steps_over_gaps_in_the_ids(conn: sqlite3.Connection) -> None:
         " delivered_at) VALUES (1000000, 1, 'outbid', '{}', ?, ?, ?)",
         (to_us(old), to_us(old), to_us(old)),
     )
-    outbox = SqliteOutbox(conn)
+    outbox = SqlOutbox(conn, SqliteDialect())
     first = outbox.prune(old + timedelta(days=1), from_id=None, chunk=10)
     assert first == (1, 1_000_000)  # the next chunk starts at the next row, not at id 11
     assert outbox.prune(old + timedelta(days=1), from_id=1_000_000, chunk=10) == (1, None)
 
 
 def test_prune_of_an_empty_outbox(conn: sqlite3.Connection) -> None:
-    assert SqliteOutbox(conn).prune(T0, from_id=None, chunk=10) == (0, None)
+    assert SqlOutbox(conn, SqliteDialect()).prune(T0, from_id=None, chunk=10) == (0, None)
 
 
 async def test_the_pruner_keeps_pending_and_recent_messages(tmp_path: Path) -> None:

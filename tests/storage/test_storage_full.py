@@ -20,6 +20,13 @@ from bot.storage.sqlite.store import SqliteStore
 from bot.unit_of_work import UnitOfWork
 from tests.conftest import ALICE, BOB, GUILD, MOD
 
+
+@pytest.fixture
+def store_kind() -> str:
+    """About SQLite alone: its behaviour on a full disk, its write lane, its cache."""
+    return "sqlite"
+
+
 GENERIC = StorageUnavailable().message
 ROOM = 2**30  # pages: room enough again
 

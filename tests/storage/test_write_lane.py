@@ -6,10 +6,18 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.domain.events import AuctionStillRunning, Event
 from bot.domain.records import AuditEntry
 from bot.storage.sqlite.store import SqliteStore
 from bot.unit_of_work import UnitOfWork
+
+
+@pytest.fixture
+def store_kind() -> str:
+    """About SQLite alone: its behaviour on a full disk, its write lane, its cache."""
+    return "sqlite"
 
 
 async def rows(db: SqliteStore, sql: str) -> list[tuple[object, ...]]:

@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
-from dataclasses import dataclass
-from importlib import resources
 
 from bot.ports import StartupError
+from bot.storage.sql.migrations import Migration, bundled
 
 log = logging.getLogger(__name__)
-
-_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
 
 
 def bundled_migrations() -> list[Migration]:
     """The migrations shipped in ``bot/storage/sqlite/migrations``, in order."""
-    found = []
-    for entry in resources.files("bot.storage.sqlite").joinpath("migrations").iterdir():
-        match = _NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
-    found.sort(key=lambda m: m.version)
-    expected = list(range(1, len(found) + 1))
-    if [m.version for m in found] != expected:
-        raise RuntimeError(f"Migrations must be numbered 0001, 0002, ... without gaps: {found}")
-    return found
+    return bundled("bot.storage.sqlite")
 
 
 def migrate(conn: sqlite3.Connection, migrations: list[Migration] | None = None) -> int:

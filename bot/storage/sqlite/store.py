@@ -27,8 +27,9 @@ from bot.domain.errors import StorageUnavailable
 from bot.domain.events import Event
 from bot.domain.money import Currency
 from bot.ports import StartupError
+from bot.storage.sql.repositories import SqlRepositories
+from bot.storage.sqlite.dialect import SqliteDialect
 from bot.storage.sqlite.process_lock import ProcessLock
-from bot.storage.sqlite.repositories import SqliteRepositories
 from bot.storage.sqlite.schema import migrate
 from bot.unit_of_work import Transaction, UnitOfWork
 
@@ -73,7 +74,7 @@ class SqliteStore:
         self.path = path
         self._publish = publish
         self._lock = lock
-        self._repositories = SqliteRepositories(conn._conn)
+        self._repositories = SqlRepositories(conn._conn, SqliteDialect())
         self._queue: asyncio.Queue[_Write] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
@@ -235,7 +236,7 @@ def _settle(batch: list[_Write], publish: Publish, run: asyncio.Future[list[_Out
 
 
 def _commit_batch(
-    conn: sqlite3.Connection, batch: list[_Write], repos: SqliteRepositories
+    conn: sqlite3.Connection, batch: list[_Write], repos: SqlRepositories
 ) -> list[_Outcome]:
     """Run each write in its own savepoint inside one IMMEDIATE transaction, then COMMIT."""
     outcomes: list[_Outcome] = []

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
-from bot.storage.sqlite.codec import to_us
+from bot.storage.sql.codec import to_us
+from bot.storage.sql.connection import Connection, Dialect
 
 
-class SqliteMemberPreferences:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+class SqlMemberPreferences:
+    def __init__(self, conn: Connection, dialect: Dialect) -> None:
         self._conn = conn
+        self._dialect = dialect
 
     def set_outbid_dms(self, guild_id: int, user_id: int, enabled: bool) -> None:
         self._conn.execute(
@@ -27,9 +28,10 @@ class SqliteMemberPreferences:
         return True if row is None else bool(row[0])
 
 
-class SqliteBotState:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+class SqlBotState:
+    def __init__(self, conn: Connection, dialect: Dialect) -> None:
         self._conn = conn
+        self._dialect = dialect
 
     def get(self, key: str) -> str | None:
         row = self._conn.execute("SELECT value FROM bot_state WHERE key = ?", (key,)).fetchone()
@@ -44,9 +46,13 @@ class SqliteBotState:
         )
 
 
-class SqliteServerSettings:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+class SqlServerSettings:
+    def __init__(self, conn: Connection, dialect: Dialect) -> None:
         self._conn = conn
+        self._dialect = dialect
+
+    def hold(self, guild_id: int) -> None:
+        self._dialect.hold(self._conn, f"server-settings:{guild_id}")
 
     def overrides(self, guild_id: int) -> dict[str, str]:
         rows = self._conn.execute(

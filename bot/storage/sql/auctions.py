@@ -1,10 +1,8 @@
-"""Auctions and their bids in SQLite (``AuctionRepository``)."""
+"""Auctions and their bids (``AuctionRepository``)."""
 
 from __future__ import annotations
 
 import functools
-import itertools
-import sqlite3
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +12,8 @@ from bot.domain.errors import AuctionNotFound, HandleUnavailable
 from bot.domain.handles import Handle
 from bot.domain.money import Currency, IncrementRule
 from bot.domain.records import StoredBid
-from bot.storage.sqlite.codec import from_us, opt_from_us, span_us, to_us
+from bot.storage.sql.codec import from_us, opt_from_us, span_us, to_us
+from bot.storage.sql.connection import Connection, Dialect, new_row_id
 
 _COLUMNS = """
     id, guild_id, handle_key, handle_display, platform, status, outcome, starting_bid,
@@ -88,29 +87,29 @@ def _auction(row: Any) -> Auction:  # a row of _COLUMNS
     )
 
 
-class SqliteAuctions:
-    """Keeps decoded auctions between transactions: reading and decoding a whole row is
-    most of a bid's work on a hot auction. The copies are exact because every change to the
-    auctions table goes through this repository, which updates or drops the copy it changes,
-    and the store calls ``forget_cached`` whenever a rollback undoes changes (so no copy of
-    an uncommitted state outlives it) and after raw maintenance on the connection. The one
-    process that may use the file (``ProcessLock``) is the only writer.
+class SqlAuctions:
+    """Where the dialect allows it (SQLite, one process), keeps decoded auctions between
+    transactions: reading and decoding a whole row is most of a bid's work on a hot auction.
+    The copies are exact because every change to the auctions table goes through this
+    repository, which updates or drops the copy it changes, and the store calls
+    ``forget_cached`` whenever a rollback undoes changes (so no copy of an uncommitted state
+    outlives it) and after raw maintenance on the connection. The one process that may use
+    the file (``ProcessLock``) is the only writer. Where several processes write
+    (PostgreSQL), nothing is kept: every transaction reads the row, locked when it writes.
 
     Every change also gives the row a new ``revision`` (a counter, never reused), so a post
     that shows an older revision than its auction's is known to be behind."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection, dialect: Dialect) -> None:
         self._conn = conn
-        # Started on first use, on the connection's own thread.
-        self._revisions: itertools.count[int] | None = None
+        self._dialect = dialect
+        self._caching = dialect.caches_auctions
+        self._lock = dialect.lock_for_update
         self._cache: OrderedDict[int, Auction] = OrderedDict()
         self._open_ids: dict[tuple[int, str], int] = {}  # (guild, handle key) -> open auction
 
     def _revision(self) -> int:
-        if self._revisions is None:
-            latest = self._conn.execute("SELECT MAX(revision) FROM auctions").fetchone()[0]
-            self._revisions = itertools.count((latest or 0) + 1)
-        return next(self._revisions)
+        return self._dialect.next_revision(self._conn)
 
     def forget_cached(self) -> None:
         """After a rollback that undid changes, or changes made around the repository."""
@@ -124,6 +123,8 @@ class SqliteAuctions:
         return cached
 
     def _remember(self, auction: Auction) -> Auction:
+        if not self._caching:
+            return auction
         self._cache[auction.id] = auction
         self._cache.move_to_end(auction.id)
         if len(self._cache) > CACHED_AUCTIONS:
@@ -164,34 +165,33 @@ class SqliteAuctions:
         relist_number: int = 0,
         relisted_from: int | None = None,
     ) -> Auction:
-        try:
-            cursor = self._conn.execute(
-                """
-                INSERT INTO auctions (
-                    guild_id, handle_key, handle_display, platform, starting_bid,
-                    increment_absolute, increment_percent, reserve, buy_now,
-                    anti_snipe_window_us, anti_snipe_extension_us, max_extensions, opened_by,
-                    opened_at, ends_at, channel_id, currency_name, currency_max, revision,
-                    relist_number, relisted_from, listed_for_us
-                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                (
-                    guild_id, handle.key, handle.display, platform, terms.starting_bid,
-                    terms.increment.absolute, terms.increment.percent, terms.reserve,
-                    terms.buy_now, span_us(terms.anti_snipe_window),
-                    span_us(terms.anti_snipe_extension), terms.max_extensions, opened_by,
-                    to_us(opened_at), to_us(ends_at), channel_id, currency.name,
-                    currency.max_amount, self._revision(), relist_number, relisted_from,
-                    span_us(ends_at - opened_at),
-                ),
-            )  # fmt: skip
-        except sqlite3.IntegrityError as exc:
-            if "auctions.guild_id, auctions.handle_key" not in str(exc):
-                raise
-            # Another transaction listed the handle first (the unique index decides).
-            raise HandleUnavailable(f"{handle} is already up for auction on this server.") from exc
-        auction_id = cursor.lastrowid
-        assert auction_id is not None
+        # The unique index on open auctions decides when another transaction listed the
+        # handle first; DO NOTHING (not an error) so the transaction can go on, e.g. to
+        # record why a scheduled start could not happen.
+        cursor = self._conn.execute(
+            f"""
+            INSERT INTO auctions (
+                guild_id, handle_key, handle_display, platform, starting_bid,
+                increment_absolute, increment_percent, reserve, buy_now,
+                anti_snipe_window_us, anti_snipe_extension_us, max_extensions, opened_by,
+                opened_at, ends_at, channel_id, currency_name, currency_max, revision,
+                relist_number, relisted_from, listed_for_us
+            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING{self._dialect.returning_id}
+            """,
+            (
+                guild_id, handle.key, handle.display, platform, terms.starting_bid,
+                terms.increment.absolute, terms.increment.percent, terms.reserve,
+                terms.buy_now, span_us(terms.anti_snipe_window),
+                span_us(terms.anti_snipe_extension), terms.max_extensions, opened_by,
+                to_us(opened_at), to_us(ends_at), channel_id, currency.name,
+                currency.max_amount, self._revision(), relist_number, relisted_from,
+                span_us(ends_at - opened_at),
+            ),
+        )  # fmt: skip
+        auction_id = self._dialect.inserted_id(cursor)
+        if auction_id is None:
+            raise HandleUnavailable(f"{handle} is already up for auction on this server.")
         return self.get(auction_id)
 
     def get(self, auction_id: int) -> Auction:
@@ -201,7 +201,7 @@ class SqliteAuctions:
             if cached is not None:
                 return cached
             row = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM auctions WHERE id = ?", (auction_id,)
+                f"SELECT {_COLUMNS} FROM auctions WHERE id = ?{self._lock}", (auction_id,)
             ).fetchone()
         if row is None:
             raise AuctionNotFound("That auction no longer exists.")
@@ -213,7 +213,7 @@ class SqliteAuctions:
             return cached
         row = self._conn.execute(
             f"SELECT {_COLUMNS} FROM auctions"
-            " WHERE guild_id = ? AND handle_key = ? AND status = 'open'",
+            f" WHERE guild_id = ? AND handle_key = ? AND status = 'open'{self._lock}",
             (guild_id, handle_key),
         ).fetchone()
         return None if row is None else self._remember(_auction(row))
@@ -225,7 +225,7 @@ class SqliteAuctions:
         row = self._conn.execute(
             f"""
             SELECT {_COLUMNS} FROM auctions WHERE guild_id = ? AND handle_key = ?
-            ORDER BY status = 'open' DESC, id DESC LIMIT 1
+            ORDER BY status = 'open' DESC, id DESC LIMIT 1{self._lock}
             """,
             (guild_id, handle_key),
         ).fetchone()
@@ -242,9 +242,15 @@ class SqliteAuctions:
         # Only the rows asked for are read whole: a page, or autocomplete's 25.
         rows = self._conn.execute(
             f"SELECT {_COLUMNS} FROM auctions WHERE status = 'open'"
-            " AND (? IS NULL OR guild_id = ?) AND instr(handle_key, ?) > 0"
+            " AND (CAST(? AS BIGINT) IS NULL OR guild_id = ?) AND instr(handle_key, ?) > 0"
             " ORDER BY ends_at, id LIMIT ? OFFSET ?",
-            (guild_id, guild_id, containing, -1 if limit is None else limit, max(offset, 0)),
+            (
+                guild_id,
+                guild_id,
+                containing,
+                self._dialect.no_limit if limit is None else limit,
+                max(offset, 0),
+            ),
         ).fetchall()
         return [_auction(r) for r in rows]
 
@@ -268,12 +274,13 @@ class SqliteAuctions:
         revision = self._revision()
         cursor = self._conn.execute(
             "INSERT INTO bids (auction_id, bidder_id, amount, max_amount, placed_at, price_after,"
-            " leader_after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f" leader_after) VALUES (?, ?, ?, ?, ?, ?, ?){self._dialect.returning_id}",
             (
                 auction.id, bidder_id, amount, maximum, to_us(placed_at),
                 standing.price, standing.leader_id,
             ),
         )  # fmt: skip
+        bid_id = new_row_id(self._dialect, cursor)
         self._conn.execute(
             """
             UPDATE auctions SET price = ?, leader_id = ?, leader_max = ?, bid_count = ?,
@@ -287,8 +294,6 @@ class SqliteAuctions:
         )  # fmt: skip
         # The row now holds exactly this state (a rollback drops the copy: forget_cached).
         updated = self._remember(auction.after_bid(decision, revision))
-        bid_id = cursor.lastrowid
-        assert bid_id is not None
         return bid_id, updated
 
     def update_standing(self, auction_id: int, standing: Standing) -> None:
@@ -368,7 +373,7 @@ class SqliteAuctions:
             "SELECT id, auction_id, bidder_id, amount, max_amount, placed_at, price_after,"
             " leader_after, voided_at, voided_by, void_reason"
             f" FROM bids WHERE auction_id = ? ORDER BY id {order} LIMIT ?",
-            (auction_id, -1 if limit is None else limit),
+            (auction_id, self._dialect.no_limit if limit is None else limit),
         ).fetchall()
         return [
             StoredBid(
@@ -394,7 +399,7 @@ class SqliteAuctions:
         cursor = self._conn.execute(
             "UPDATE bids SET voided_at = ?, voided_by = ?, void_reason = ?"
             " WHERE auction_id = ? AND bidder_id = ? AND voided_at IS NULL"
-            " AND (? IS NULL OR id = ?)",
+            " AND (CAST(? AS BIGINT) IS NULL OR id = ?)",
             (to_us(at), by, reason, auction_id, bidder_id, bid_id, bid_id),
         )
         return cursor.rowcount

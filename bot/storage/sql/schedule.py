@@ -1,14 +1,14 @@
-"""Drops and scheduled starts in SQLite (``ScheduleRepository``)."""
+"""Drops and scheduled starts (``ScheduleRepository``)."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.errors import AuctionNotFound
 from bot.domain.inventory import Drop, ScheduledStart
-from bot.storage.sqlite.codec import from_us, opt_from_us, span_us, to_us
+from bot.storage.sql.codec import from_us, opt_from_us, span_us, to_us
+from bot.storage.sql.connection import Connection, Dialect, new_row_id
 
 _DROP = (
     "id, guild_id, created_by, created_at, first_start, interval_us, duration_us, channel_id,"
@@ -40,9 +40,10 @@ def _start(r: Any) -> ScheduledStart:
     )  # fmt: skip
 
 
-class SqliteSchedule:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+class SqlSchedule:
+    def __init__(self, conn: Connection, dialect: Dialect) -> None:
         self._conn = conn
+        self._dialect = dialect
 
     def add_drop(
         self,
@@ -58,14 +59,14 @@ class SqliteSchedule:
     ) -> Drop:
         cursor = self._conn.execute(
             "INSERT INTO drops (guild_id, created_by, created_at, first_start, interval_us,"
-            " duration_us, channel_id, announce_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " duration_us, channel_id, announce_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            f"{self._dialect.returning_id}",
             (
                 guild_id, created_by, to_us(created_at), to_us(first_start), span_us(interval),
                 span_us(duration), channel_id, to_us(announce_at),
             ),
         )  # fmt: skip
-        assert cursor.lastrowid is not None
-        return self.get_drop(cursor.lastrowid)
+        return self.get_drop(new_row_id(self._dialect, cursor))
 
     def get_drop(self, drop_id: int) -> Drop:
         row = None
@@ -116,18 +117,18 @@ class SqliteSchedule:
         cursor = self._conn.execute(
             "INSERT INTO scheduled_starts (guild_id, inventory_id, drop_id, starts_at,"
             " duration_us, starting_bid, channel_id, opened_by, relist_number, relisted_from)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?){self._dialect.returning_id}",
             (
                 guild_id, inventory_id, drop_id, to_us(starts_at), span_us(duration),
                 starting_bid, channel_id, opened_by, relist_number, relisted_from,
             ),
         )  # fmt: skip
-        assert cursor.lastrowid is not None
-        return self.get_start(cursor.lastrowid)
+        return self.get_start(new_row_id(self._dialect, cursor))
 
     def get_start(self, start_id: int) -> ScheduledStart:
         row = self._conn.execute(
-            f"SELECT {_START} FROM scheduled_starts WHERE id = ?", (start_id,)
+            f"SELECT {_START} FROM scheduled_starts WHERE id = ?{self._dialect.lock_for_update}",
+            (start_id,),
         ).fetchone()
         if row is None:
             raise AuctionNotFound("That scheduled start no longer exists.")
@@ -163,7 +164,8 @@ class SqliteSchedule:
 
     def starting_by(self, until: datetime) -> list[tuple[int, datetime]]:
         rows = self._conn.execute(
-            "SELECT id, starts_at FROM scheduled_starts INDEXED BY scheduled_starts_pending"
+            "SELECT id, starts_at FROM scheduled_starts"
+            f" {self._dialect.indexed_by('scheduled_starts_pending')}"
             f" WHERE {_PENDING} AND starts_at <= ? ORDER BY starts_at, id",
             (to_us(until),),
         ).fetchall()

@@ -1,15 +1,15 @@
-"""The outbox in SQLite (``OutboxRepository``): messages to deliver, written in the
+"""The outbox (``OutboxRepository``): messages to deliver, written in the
 transaction that caused them."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from bot.domain.messages import MessageKind, OutboxCounts, OutboxMessage
-from bot.storage.sqlite.codec import from_us, to_us
+from bot.storage.sql.codec import from_us, to_us
+from bot.storage.sql.connection import Connection, Dialect
 
 # Pending, and not held back behind its auction's opening post. Both parts are answered from
 # partial indexes of pending rows (migration 0005), so delivered history costs nothing here.
@@ -24,9 +24,10 @@ _SENDABLE = """
 """
 
 
-class SqliteOutbox:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+class SqlOutbox:
+    def __init__(self, conn: Connection, dialect: Dialect) -> None:
         self._conn = conn
+        self._dialect = dialect
 
     def add(
         self,
@@ -42,7 +43,7 @@ class SqliteOutbox:
         # and auction (migration 0007): then the pending one covers this one.
         cursor = self._conn.execute(
             "INSERT INTO outbox (guild_id, auction_id, kind, payload, created_at, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            f" VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING{self._dialect.returning_id}",
             (
                 guild_id,
                 auction_id,
@@ -52,11 +53,7 @@ class SqliteOutbox:
                 to_us(at if due_at is None else max(at, due_at)),
             ),
         )
-        if cursor.rowcount == 0:
-            return None
-        message_id = cursor.lastrowid
-        assert message_id is not None
-        return message_id
+        return self._dialect.inserted_id(cursor)
 
     def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         """Pending messages due now, oldest first. An auction's messages wait while its opening
@@ -65,7 +62,7 @@ class SqliteOutbox:
         rows = self._conn.execute(
             "SELECT id, guild_id, auction_id, kind, payload, created_at, attempts"
             # The pending index, not a walk in id order through the delivered history first.
-            " FROM outbox AS o INDEXED BY outbox_pending"
+            f" FROM outbox AS o {self._dialect.indexed_by('outbox_pending')}"
             f" WHERE {_SENDABLE} AND next_attempt_at <= ? ORDER BY id LIMIT ?",
             (to_us(now), limit),
         ).fetchall()
@@ -79,7 +76,8 @@ class SqliteOutbox:
 
     def next_due_at(self) -> datetime | None:
         row = self._conn.execute(
-            "SELECT MIN(next_attempt_at) FROM outbox AS o INDEXED BY outbox_pending"
+            "SELECT MIN(next_attempt_at) FROM outbox AS o"
+            f" {self._dialect.indexed_by('outbox_pending')}"
             f" WHERE {_SENDABLE}"
         ).fetchone()
         return None if row[0] is None else from_us(row[0])

@@ -1,15 +1,15 @@
-"""The inventory in SQLite (``InventoryRepository``)."""
+"""The inventory (``InventoryRepository``)."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from bot.domain.errors import AuctionNotFound, HandleUnavailable
 from bot.domain.handles import Handle
 from bot.domain.inventory import InventoryItem, ItemStatus, NewItem, StockPrices
-from bot.storage.sqlite.codec import from_us, to_us
+from bot.storage.sql.codec import from_us, to_us
+from bot.storage.sql.connection import Connection, Dialect
 
 _COLUMNS = (
     "id, guild_id, handle_key, handle_display, starting_bid, reserve, buy_now, tags, note,"
@@ -58,9 +58,10 @@ def _values(guild_id: int, item: NewItem, by: int, at: int) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-class SqliteInventory:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+class SqlInventory:
+    def __init__(self, conn: Connection, dialect: Dialect) -> None:
         self._conn = conn
+        self._dialect = dialect
 
     def add_many(
         self, guild_id: int, items: list[NewItem], *, by: int, at: datetime
@@ -68,14 +69,16 @@ class SqliteInventory:
         stamp = to_us(at)
         added: list[InventoryItem | None] = []
         for item in items:
+            # A handle already held (the unique index) is skipped, not an error.
             cursor = self._conn.execute(
-                _INSERT.replace("INSERT", "INSERT OR IGNORE", 1), _values(guild_id, item, by, stamp)
+                f"{_INSERT} ON CONFLICT DO NOTHING{self._dialect.returning_id}",
+                _values(guild_id, item, by, stamp),
             )
-            if cursor.rowcount == 0:
+            item_id = self._dialect.inserted_id(cursor)
+            if item_id is None:
                 added.append(None)
                 continue
-            assert cursor.lastrowid is not None
-            added.append(self._added(cursor.lastrowid, guild_id, item, by, at))
+            added.append(self._added(item_id, guild_id, item, by, at))
         return added
 
     @staticmethod
@@ -95,7 +98,7 @@ class SqliteInventory:
     def find(self, guild_id: int, handle_key: str) -> InventoryItem | None:
         row = self._conn.execute(
             f"SELECT {_COLUMNS} FROM inventory"
-            " WHERE guild_id = ? AND handle_key = ? AND status != 'withdrawn'",
+            f" WHERE guild_id = ? AND handle_key = ? AND status != 'withdrawn'{self._dialect.lock_for_update}",
             (guild_id, handle_key),
         ).fetchone()
         return None if row is None else _item(row)
@@ -104,7 +107,8 @@ class SqliteInventory:
         row = None
         if 0 < item_id <= MAX_ROW_ID:
             row = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM inventory WHERE id = ?", (item_id,)
+                f"SELECT {_COLUMNS} FROM inventory WHERE id = ?{self._dialect.lock_for_update}",
+                (item_id,),
             ).fetchone()
         if row is None:
             raise AuctionNotFound("That handle is no longer in the inventory.")

@@ -1,16 +1,16 @@
-"""The audit log in SQLite (``AuditLog``): every moderator and admin action."""
+"""The audit log (``AuditLog``): every moderator and admin action."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.domain.records import AuditEntry
-from bot.storage.sqlite.codec import to_us
+from bot.storage.sql.codec import to_us
+from bot.storage.sql.connection import Connection, Dialect
 
 
-class SqliteAuditLog:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+class SqlAuditLog:
+    def __init__(self, conn: Connection, dialect: Dialect) -> None:
         self._conn = conn
+        self._dialect = dialect
 
     def record(self, entry: AuditEntry) -> None:
         self._conn.execute(

@@ -1,13 +1,13 @@
-"""The sold-handles registry in SQLite (``SaleRegistry``)."""
+"""The sold-handles registry (``SaleRegistry``)."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.domain.handles import Handle
 from bot.domain.records import Sale
-from bot.storage.sqlite.codec import from_us, to_us
+from bot.storage.sql.codec import from_us, to_us
+from bot.storage.sql.connection import Connection, Dialect
 
 _COLUMNS = "guild_id, handle_key, handle_display, auction_id, winner_id, price, sold_at"
 
@@ -23,9 +23,10 @@ def _sale(row: tuple[int, str, str, int, int, int, int]) -> Sale:
     )
 
 
-class SqliteSales:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+class SqlSales:
+    def __init__(self, conn: Connection, dialect: Dialect) -> None:
         self._conn = conn
+        self._dialect = dialect
 
     def record(self, sale: Sale) -> None:
         self._conn.execute(
