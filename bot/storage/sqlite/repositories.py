@@ -6,6 +6,7 @@ import sqlite3
 
 from bot.storage.sqlite.auctions import SqliteAuctions
 from bot.storage.sqlite.audit import SqliteAuditLog
+from bot.storage.sqlite.interactions import SqliteInteractionLog
 from bot.storage.sqlite.inventory import SqliteInventory
 from bot.storage.sqlite.outbox import SqliteOutbox
 from bot.storage.sqlite.preferences import (
@@ -21,8 +22,8 @@ class SqliteRepositories:
     """Stateless but for the connection, so one set serves every transaction on it."""
 
     __slots__ = (
-        "auctions", "audit", "inventory", "members", "outbox", "sales", "schedule", "settings",
-        "state",
+        "auctions", "audit", "interactions", "inventory", "members", "outbox", "sales",
+        "schedule", "settings", "state",
     )  # fmt: skip
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -35,3 +36,4 @@ class SqliteRepositories:
         self.settings = SqliteServerSettings(conn)
         self.inventory = SqliteInventory(conn)
         self.schedule = SqliteSchedule(conn)
+        self.interactions = SqliteInteractionLog(conn)
