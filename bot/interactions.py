@@ -52,7 +52,12 @@ _current: ContextVar[Handling | None] = ContextVar("interaction_being_handled", 
 
 @contextlib.contextmanager
 def handling(interaction_id: int, created_at: datetime) -> Iterator[Handling]:
-    """Key the writes made in this context by ``interaction_id`` (numbered from 1 in order)."""
+    """Key the writes made in this context by ``interaction_id`` (numbered from 1 in order).
+    Entered again for the same interaction, it goes on counting where the outer one is."""
+    outer = _current.get()
+    if outer is not None and outer.interaction_id == interaction_id:
+        yield outer
+        return
     state = Handling(interaction_id, created_at)
     token = _current.set(state)
     try:
