@@ -330,6 +330,21 @@ class ServerSettingsRepository(Protocol):
         ...
 
 
+class InteractionLog(Protocol):
+    """The keys of the writes interactions caused (see ``bot.interactions``)."""
+
+    def claim(self, interaction_id: int, seq: int, at: datetime) -> bool:
+        """Take the key ``(interaction_id, seq)`` in this transaction; False if it was already
+        taken (by a committed write, or earlier in this one). ``at`` is when the interaction
+        was created."""
+        ...
+
+    def prune(self, before: datetime, *, chunk: int) -> int:
+        """Delete keys of interactions created before ``before``, looking at no more than
+        about ``chunk`` of the oldest; how many were deleted (0: nothing older is left)."""
+        ...
+
+
 class Repositories(Protocol):
     """Everything one transaction can read and write."""
 
@@ -351,6 +366,8 @@ class Repositories(Protocol):
     def inventory(self) -> InventoryRepository: ...
     @property
     def schedule(self) -> ScheduleRepository: ...
+    @property
+    def interactions(self) -> InteractionLog: ...
 
 
 class CloseTimer(Protocol):

@@ -19,6 +19,7 @@ from bot.ports import (
     AuctionRepository,
     AuditLog,
     BotStateRepository,
+    InteractionLog,
     InventoryRepository,
     MemberPreferences,
     OutboxRepository,
@@ -33,8 +34,8 @@ T = TypeVar("T")
 
 class UnitOfWork:
     __slots__ = (
-        "auctions", "audit", "events", "inventory", "members", "outbox", "sales", "schedule",
-        "settings", "state",
+        "auctions", "audit", "events", "interactions", "inventory", "members", "outbox", "sales",
+        "schedule", "settings", "state",
     )  # fmt: skip
 
     def __init__(self, repositories: Repositories) -> None:
@@ -47,6 +48,7 @@ class UnitOfWork:
         self.settings: ServerSettingsRepository = repositories.settings
         self.inventory: InventoryRepository = repositories.inventory
         self.schedule: ScheduleRepository = repositories.schedule
+        self.interactions: InteractionLog = repositories.interactions
         self.events: list[Event] = []
 
     def record(self, event: Event) -> None:
@@ -79,7 +81,15 @@ Transaction = Callable[[UnitOfWork], T]
 class Store(Protocol):
     """A database behind the ports. ``write`` returns only after COMMIT: an acknowledged write
     is on disk. Events recorded by a write are published once it committed, even if the
-    caller stopped waiting."""
+    caller stopped waiting.
+
+    A write submitted while an interaction is being handled (``bot.interactions.handling``)
+    first claims that interaction's next key (``uow.interactions.claim``) in its own
+    transaction; if the key was taken, by another process that received the same
+    interaction, it raises ``AlreadyHandled`` and changes nothing. A transaction that raises
+    a refusal (an ``AuctionError``) keeps its key: the refusal was the interaction's answer,
+    and a copy of the interaction must not be applied later against a changed state. Any
+    other failure gives the key back with the rest of the transaction."""
 
     async def write(self, transaction: Transaction[T]) -> T: ...
 

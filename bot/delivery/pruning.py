@@ -1,6 +1,8 @@
 """Prunes the outbox's delivered history: every outbid, result and DM leaves a row behind
 once delivered, and nothing reads it again after a while (the audit log and bid history are
-their own tables). Pending messages are never touched."""
+their own tables). Pending messages are never touched. Also prunes the keys of interactions'
+writes (``bot.interactions``): a copy of an interaction arrives within seconds, and its
+token is dead after 15 minutes, so a day's keys are more than enough."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ log = logging.getLogger(__name__)
 # Each chunk is its own short write, so bids never wait behind a long delete.
 CHUNK = 2_000
 INTERVAL = timedelta(hours=1)
+KEEP_INTERACTION_KEYS = timedelta(days=1)
 
 
 class HistoryPruner:
@@ -32,12 +35,14 @@ class HistoryPruner:
         *,
         interval: timedelta = INTERVAL,
         chunk: int = CHUNK,
+        keep_interaction_keys: timedelta = KEEP_INTERACTION_KEYS,
     ) -> None:
         self._store = store
         self._clock = clock
         self._keep = keep
         self._interval = interval
         self._chunk = chunk
+        self._keep_keys = keep_interaction_keys
         self._task: asyncio.Task[None] | None = None
 
     async def prune_once(self) -> int:
@@ -54,6 +59,18 @@ class HistoryPruner:
                 break
         if total:
             log.info("pruned %d delivered outbox message(s) older than %s", total, before)
+        return total
+
+    async def prune_interaction_keys(self) -> int:
+        """Delete the keys of interactions older than ``keep_interaction_keys``; how many."""
+        before = self._clock.now() - self._keep_keys
+        total = 0
+        while deleted := await self._store.write(
+            lambda uow: uow.interactions.prune(before, chunk=self._chunk)
+        ):
+            total += deleted
+        if total:
+            log.info("pruned %d interaction key(s) older than %s", total, before)
         return total
 
     def _chunk_of(
@@ -78,4 +95,8 @@ class HistoryPruner:
                 await self.prune_once()
             except Exception:  # e.g. the disk is full: the history waits for the next round
                 log.exception("pruning the outbox's history failed; trying again later")
+            try:
+                await self.prune_interaction_keys()
+            except Exception:
+                log.exception("pruning interaction keys failed; trying again later")
             await asyncio.sleep(self._interval.total_seconds())

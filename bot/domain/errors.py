@@ -68,3 +68,13 @@ class StorageUnavailable(AuctionError):
             or "I can't save anything right now (the bot's storage is full or failing), so "
             "nothing was changed. Please try again later, and tell a moderator if it lasts."
         )
+
+
+class AlreadyHandled(AuctionError):
+    """Another bot process already applied this interaction's write (Discord delivered the
+    interaction to both): nothing changed here, and the answer is the other process's."""
+
+    def __init__(self, interaction_id: int, seq: int) -> None:
+        super().__init__("That was already done.")
+        self.interaction_id = interaction_id
+        self.seq = seq

@@ -13,9 +13,9 @@ from typing import Any
 import discord
 from discord import AppCommandOptionType, app_commands
 
-from bot.domain.errors import AuctionError
+from bot.domain.errors import AlreadyHandled, AuctionError
 from bot.domain.text import quote
-from bot.interface.replies import Reply, send
+from bot.interface.replies import ALREADY_ACKNOWLEDGED, Reply, send, took_effect
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,17 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
     """The one error handler: a domain error becomes an ephemeral answer written for the user;
     anything else is logged with its traceback and the user gets an apology with an id."""
     cause = _unwrap(error)
+    if isinstance(cause, AlreadyHandled) or (
+        isinstance(cause, discord.HTTPException)
+        and cause.code == ALREADY_ACKNOWLEDGED
+        and not took_effect(interaction)
+    ):
+        # Another process received the same interaction and applied it (or answered it,
+        # e.g. with the bid dialog): its answer is the member's, and this one stays silent.
+        log.debug(
+            "%s from %s was handled by another process", _what(interaction), interaction.user.id
+        )
+        return
     if isinstance(cause, AuctionError):
         # DEBUG like accepted bids: in a burst every refused bid would be a log line.
         log.debug("refused %s from %s: %s", _what(interaction), interaction.user.id, cause.message)

@@ -16,6 +16,7 @@ from bot.auctions.house import AuctionHouse
 from bot.clock import Clock
 from bot.domain.access import Actor
 from bot.domain.errors import AuctionError
+from bot.interactions import Handling, handling
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,13 @@ RESPONSE_DEADLINE = 3.0
 DEFER_MARGIN = 0.5
 # Discord's error code for an interaction whose token is no longer valid.
 UNKNOWN_INTERACTION = 10062
+# Discord's error code for a second initial response: here, another bot process received
+# the same interaction (two sessions on one shard) and answered it first.
+ALREADY_ACKNOWLEDGED = 40060
 # The key in ``Interaction.extras`` of when the bot received the interaction (time.monotonic()).
 RECEIVED_AT = "received_at"
+# The key in ``Interaction.extras`` of its ``Handling``: whether its writes took effect here.
+HANDLING = "handling"
 
 
 class GuildOnly(AuctionError):
@@ -68,7 +74,29 @@ class Reply:
 
 
 async def send(interaction: discord.Interaction[Any], reply: Reply) -> None:
-    """Answer the interaction, or follow up if it was already acknowledged."""
+    """Answer the interaction, or follow up if it was already acknowledged.
+
+    If another process acknowledged it first (it received the same interaction), the answer
+    is whichever process's writes took effect: this one's goes out as a follow-up through the
+    interaction's webhook (any process may use the token; after the other's defer it fills
+    the "thinking" message); otherwise the other's answer stands and this one stays silent.
+    """
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(**_message(reply))
+        else:
+            await interaction.response.send_message(**_message(reply))
+    except discord.HTTPException as exc:
+        if exc.code != ALREADY_ACKNOWLEDGED:
+            raise
+        if not took_effect(interaction):
+            log.debug("interaction %s was answered by another process", interaction.id)
+            return
+        await interaction.followup.send(**_message(reply))
+
+
+def _message(reply: Reply) -> dict[str, Any]:
+    # Made anew for each attempt: a discord.File is read once.
     kwargs: dict[str, Any] = {
         "content": reply.content,
         "ephemeral": reply.ephemeral,
@@ -82,10 +110,13 @@ async def send(interaction: discord.Interaction[Any], reply: Reply) -> None:
         kwargs["files"] = [
             discord.File(io.BytesIO(data), filename=name) for name, data in reply.files
         ]
-    if interaction.response.is_done():
-        await interaction.followup.send(**kwargs)
-    else:
-        await interaction.response.send_message(**kwargs)
+    return kwargs
+
+
+def took_effect(interaction: discord.Interaction[Any]) -> bool:
+    """A write this interaction caused was applied by this process (see ``bot.interactions``)."""
+    state = interaction.extras.get(HANDLING)
+    return isinstance(state, Handling) and state.took_effect
 
 
 def mark_received(interaction: discord.Interaction[Any]) -> None:
@@ -176,21 +207,25 @@ async def respond_in_time(
 
     wait = delay(interaction)
     timer = None if wait is None else loop.call_later(wait, defer_now)
-    try:
-        reply = await work
-    finally:
-        if timer is not None:
-            timer.cancel()
-        # A reply (or the error handler's) must follow the defer, not race it.
-        alive = await deferring[0] if deferring else True
-    if not alive:
-        return  # the defer came too late, so would anything else; what the work did stands
-    try:
-        await send(interaction, reply)
-    except discord.NotFound as exc:
-        if exc.code != UNKNOWN_INTERACTION or interaction.response.is_done():
-            raise
-        _expired(interaction, "answered")
+    # The work's writes are keyed by the interaction, so that a copy of it delivered to
+    # another process too takes effect once (AlreadyHandled there).
+    with handling(interaction.id, interaction.created_at) as state:
+        interaction.extras[HANDLING] = state
+        try:
+            reply = await work
+        finally:
+            if timer is not None:
+                timer.cancel()
+            # A reply (or the error handler's) must follow the defer, not race it.
+            alive = await deferring[0] if deferring else True
+        if not alive:
+            return  # the defer came too late, so would anything else; what the work did stands
+        try:
+            await send(interaction, reply)
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_INTERACTION or interaction.response.is_done():
+                raise
+            _expired(interaction, "answered")
 
 
 async def _defer(interaction: discord.Interaction[Any]) -> bool:
@@ -202,6 +237,12 @@ async def _defer(interaction: discord.Interaction[Any]) -> bool:
             raise
         _expired(interaction, "deferred")
         return False
+    except discord.HTTPException as exc:
+        if exc.code != ALREADY_ACKNOWLEDGED:
+            raise
+        # Another process answered it: the work goes on, and ``send`` decides whose answer
+        # the member sees.
+        log.debug("interaction %s was acknowledged by another process", interaction.id)
     return True
 
 

@@ -5,7 +5,8 @@ for a user in a channel (guild or DM): the member with their permissions, the ch
 command's options with their resolved users, roles, channels and attachments (files
 ``upload`` took, as a member's client uploads them before sending the command), the clicked
 message, the submitted modal's fields in the layout the bot opened it with. ``send_interaction``
-dispatches one and returns the ``InteractionHandle`` that collects the bot's answers.
+dispatches one and returns the ``InteractionHandle`` that collects the bot's answers;
+``redeliver`` dispatches it again, as Discord does to two sessions on the same shard.
 """
 
 from __future__ import annotations
@@ -67,6 +68,13 @@ class InteractionPayloads(FaultInjection):
         if not await self.dispatch("INTERACTION_CREATE", payload):
             raise RuntimeError("no bot is connected to the emulator's gateway")
         return handle
+
+    async def redeliver(self, handle: InteractionHandle) -> None:
+        """Dispatch the same INTERACTION_CREATE again (same id and token), as Discord does to
+        each of two sessions identified as the same shard. Its callbacks and follow-ups go to
+        the same ``handle``: only the first callback is accepted, later ones get 40060."""
+        if not await self.dispatch("INTERACTION_CREATE", handle.payload):
+            raise RuntimeError("no bot is connected to the emulator's gateway")
 
     def _interaction(
         self,

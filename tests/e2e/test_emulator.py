@@ -309,6 +309,22 @@ async def test_late_and_repeated_callbacks_are_refused(
         assert (await resp.json())["code"] == 40060
 
 
+async def test_a_redelivered_interaction_is_the_same_one_and_acknowledged_once(
+    emu: DiscordEmulator, bot: AuctionTestBot
+) -> None:
+    # As Discord does to two sessions identified as the same shard: the same id and token,
+    # and the second answer to it refused with 40060.
+    handle = await emu.send_interaction(emu.slash(ALICE_ID, "echo", {"text": "twice"}))
+    await handle.response()
+    await emu.redeliver(handle)
+    await emu.wait_for(lambda: bot.errors)
+    assert isinstance(bot.errors[0], discord.HTTPException)
+    assert bot.errors[0].status == 400 and bot.errors[0].code == 40060
+    assert len(handle.attempts) == 2
+    assert handle.callback == handle.attempts[0]
+    assert emu.interactions == [handle]
+
+
 async def test_injected_429_is_retried(emu: DiscordEmulator, bot: AuctionTestBot) -> None:
     emu.fail_next("POST", rf"/channels/{AUCTIONS_CHANNEL_ID}/messages", status=429, retry_after=0.1)
     sent = await auctions(bot).send("after a 429")

@@ -14,6 +14,9 @@ from typing import Any
 import discord
 import pytest
 
+from bot.domain.errors import AlreadyHandled
+from bot.interactions import current
+from bot.interface.errors import report_error
 from bot.interface.replies import (
     DEFER_MARGIN,
     RECEIVED_AT,
@@ -138,6 +141,9 @@ class FakeInteraction:
         self.user = SimpleNamespace(id=2)
         self.extras: dict[str, Any] = {}
         self.created_at = datetime.now(UTC)
+        self.command = None
+        self.type = discord.InteractionType.component
+        self.data = {"custom_id": "auction:1:quick:100"}
 
 
 def finished(text: str) -> asyncio.Future[Reply]:
@@ -238,4 +244,80 @@ async def test_an_error_in_the_work_reaches_the_error_handler_undeferred() -> No
     work.set_exception(ValueError("boom"))
     with pytest.raises(ValueError, match="boom"):
         await respond_in_time(interaction, work, policy(3600.0))
+    assert interaction.calls == []
+
+
+# -- another process received the same interaction ---------------------------------------------
+
+
+def already_acknowledged() -> discord.HTTPException:
+    response = SimpleNamespace(status=400, reason="Bad Request")
+    return discord.HTTPException(
+        response, {"code": 40060, "message": "Interaction has already been acknowledged."}
+    )
+
+
+async def applied(text: str, *, wrote: bool = True) -> Reply:
+    """The work of a handler; with ``wrote``, one of its writes took effect in this process
+    (as the store marks it once the write's key was claimed and committed)."""
+    state = current()
+    assert state is not None, "the work runs under the interaction's key"
+    assert state.interaction_id == 1
+    state.took_effect = wrote
+    return Reply(content=text)
+
+
+async def test_the_work_runs_under_the_interactions_key() -> None:
+    interaction = FakeInteraction()
+    await respond_in_time(interaction, applied("ok"), policy(3600.0))
+    assert current() is None  # not beyond the interaction
+    assert interaction.calls == ["response:ok"]
+
+
+async def test_answered_elsewhere_first_but_applied_here_it_follows_up() -> None:
+    # The other process was refused (AlreadyHandled) after its defer landed: this process's
+    # answer fills the other's "thinking" message through the webhook.
+    interaction = FakeInteraction(response=already_acknowledged())
+    await respond_in_time(interaction, applied("bid placed"), policy(3600.0))
+    assert interaction.calls == ["response:bid placed", "followup:bid placed"]
+
+
+async def test_answered_and_applied_elsewhere_it_stays_silent() -> None:
+    interaction = FakeInteraction(response=already_acknowledged())
+    await respond_in_time(interaction, applied("a read", wrote=False), policy(3600.0))
+    assert interaction.calls == ["response:a read"]
+
+
+async def test_a_defer_refused_as_acknowledged_elsewhere_lets_the_work_answer() -> None:
+    interaction = FakeInteraction(defer=already_acknowledged(), response=already_acknowledged())
+    work: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+
+    async def slow() -> Reply:
+        await work
+        return await applied("stored here")
+
+    running = asyncio.create_task(respond_in_time(interaction, slow(), policy(0.0)))
+    while not interaction.calls:
+        await asyncio.sleep(0)
+    work.set_result(Reply())
+    await running
+    assert interaction.calls == ["defer", "response:stored here", "followup:stored here"]
+
+
+async def test_already_handled_elsewhere_sends_nothing() -> None:
+    interaction = FakeInteraction()
+
+    async def refused() -> Reply:
+        raise AlreadyHandled(1, 1)
+
+    with pytest.raises(AlreadyHandled):
+        await respond_in_time(interaction, refused(), policy(3600.0))
+    await report_error(interaction, AlreadyHandled(1, 1))  # type: ignore[arg-type]
+    assert interaction.calls == []
+
+
+async def test_an_error_whose_answer_another_process_gave_is_not_reported() -> None:
+    # e.g. both opened the bid dialog: Discord showed the other's.
+    interaction = FakeInteraction()
+    await report_error(interaction, already_acknowledged())  # type: ignore[arg-type]
     assert interaction.calls == []

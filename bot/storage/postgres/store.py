@@ -10,6 +10,9 @@ leaders, never a falling price. Uniqueness that spans rows (one open auction per
 one owner per sold handle) is a unique index. A deadlock or serialization failure (possible
 under contention between processes) is retried with a fresh unit of work.
 
+A write an interaction caused first claims its key (``bot/interactions.py``) in the same
+transaction; a key another process claimed first refuses the write with ``AlreadyHandled``.
+
 A caller's result is handed back only after COMMIT: an acknowledged write is stored. The
 events of a committed write are published right after it, even if the caller stopped
 waiting.
@@ -18,6 +21,7 @@ waiting.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,8 +32,9 @@ import psycopg
 import psycopg.errors
 import psycopg_pool
 
-from bot.domain.errors import StorageUnavailable
+from bot.domain.errors import AlreadyHandled, AuctionError, StorageUnavailable
 from bot.domain.events import Event
+from bot.interactions import InteractionKey, current
 from bot.ports import StartupError
 from bot.storage.postgres.connection import READING, WRITING, PgConnection
 from bot.storage.postgres.schema import migrate
@@ -40,6 +45,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Publish = Callable[[list[Event]], None]
+# (committed, its value or error, its events, whether it claimed its interaction's key)
+_Outcome = tuple[bool, Any, list[Event], bool]
 DEFAULT_POOL_SIZE = 10
 WAIT_FOR_CONNECTION = 2.0  # seconds
 RECONNECT_FOR = 7 * 86_400.0  # seconds
@@ -137,12 +144,19 @@ class PostgresStore:
         its error. Its events are published right after the commit, even if the caller has
         stopped waiting, so follow-up work is never lost with an impatient caller."""
         self._check_open()
+        handling = current()  # on the caller's task: the worker thread sees no context
+        key = None if handling is None else handling.next_key()
         future = asyncio.get_running_loop().run_in_executor(
-            self._executor, self._transact, transaction, True
+            self._executor, self._transact, transaction, True, key
         )
         self._in_flight.add(future)
-        future.add_done_callback(self._settled)
-        value, _ = await asyncio.shield(future)
+        # A fresh context: what the events start must not carry the caller's interaction.
+        future.add_done_callback(self._settled, context=contextvars.Context())
+        ok, value, _, claimed = await asyncio.shield(future)
+        if claimed and handling is not None:
+            handling.took_effect = True
+        if not ok:
+            raise value
         return value  # type: ignore[no-any-return]
 
     async def read(self, query: Transaction[T]) -> T:
@@ -150,9 +164,11 @@ class PostgresStore:
         when it began, as in SQLite)."""
         self._check_open()
         future = asyncio.get_running_loop().run_in_executor(
-            self._executor, self._transact, query, False
+            self._executor, self._transact, query, False, None
         )
-        value, _ = await future
+        ok, value, _, _ = await future
+        if not ok:
+            raise value
         return value  # type: ignore[no-any-return]
 
     async def on_connection(self, fn: Callable[[PgConnection], T]) -> T:
@@ -166,16 +182,13 @@ class PostgresStore:
 
         return await self._on_thread(run)
 
-    def _transact(self, fn: Transaction[Any], writing: bool) -> tuple[Any, list[Event]]:
+    def _transact(
+        self, fn: Transaction[Any], writing: bool, key: InteractionKey | None
+    ) -> _Outcome:
         for attempt in range(1, RETRIES + 1):
             try:
                 with self._pool.connection() as raw:
-                    uow = UnitOfWork(
-                        SqlRepositories(PgConnection(raw), WRITING if writing else READING)
-                    )
-                    with raw.transaction():
-                        value = fn(uow)
-                    return value, uow.events
+                    return _run(raw, fn, writing, key)
             except _RETRIED as exc:
                 if attempt == RETRIES:
                     raise
@@ -185,12 +198,12 @@ class PostgresStore:
                 raise StorageUnavailable() from exc
         raise AssertionError("unreachable")
 
-    def _settled(self, future: asyncio.Future[tuple[Any, list[Event]]]) -> None:
+    def _settled(self, future: asyncio.Future[_Outcome]) -> None:
         self._in_flight.discard(future)
         if future.cancelled() or future.exception() is not None:
             return
-        _, events = future.result()
-        if events:
+        ok, _, events, _ = future.result()
+        if ok and events:
             try:
                 self._publish(events)
             except Exception:
@@ -212,3 +225,24 @@ class PostgresStore:
     async def _shutdown(self) -> None:
         await self._on_thread(self._pool.close)
         self._executor.shutdown(wait=False)
+
+
+def _run(
+    raw: psycopg.Connection[Any], fn: Transaction[Any], writing: bool, key: InteractionKey | None
+) -> _Outcome:
+    """One transaction. A keyed write claims its key first; its work then runs in a savepoint,
+    so that a refusal it raises undoes its changes but keeps the key (the refusal was that
+    interaction's answer). Anything else it raises undoes everything, key included."""
+    uow = UnitOfWork(SqlRepositories(PgConnection(raw), WRITING if writing else READING))
+    with raw.transaction():
+        if key is not None:
+            if not uow.interactions.claim(key.interaction_id, key.seq, key.at):
+                return (False, AlreadyHandled(key.interaction_id, key.seq), [], False)
+            try:
+                with raw.transaction():  # a savepoint
+                    value = fn(uow)
+            except AuctionError as refusal:
+                return (False, refusal, [], True)
+            return (True, value, uow.events, True)
+        value = fn(uow)  # what it raises rolls the transaction back, and reaches the caller
+    return (True, value, uow.events, False)

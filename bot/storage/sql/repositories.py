@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.storage.sql.auctions import SqlAuctions
 from bot.storage.sql.audit import SqlAuditLog
 from bot.storage.sql.connection import Connection, Dialect
+from bot.storage.sql.interactions import SqlInteractionLog
 from bot.storage.sql.inventory import SqlInventory
 from bot.storage.sql.outbox import SqlOutbox
 from bot.storage.sql.preferences import SqlBotState, SqlMemberPreferences, SqlServerSettings
@@ -17,8 +18,8 @@ class SqlRepositories:
     one), so one set serves every transaction on a connection."""
 
     __slots__ = (
-        "auctions", "audit", "inventory", "members", "outbox", "sales", "schedule", "settings",
-        "state",
+        "auctions", "audit", "interactions", "inventory", "members", "outbox", "sales",
+        "schedule", "settings", "state",
     )  # fmt: skip
 
     def __init__(self, conn: Connection, dialect: Dialect) -> None:
@@ -31,3 +32,4 @@ class SqlRepositories:
         self.settings = SqlServerSettings(conn, dialect)
         self.inventory = SqlInventory(conn, dialect)
         self.schedule = SqlSchedule(conn, dialect)
+        self.interactions = SqlInteractionLog(conn, dialect)

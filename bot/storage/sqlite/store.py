@@ -13,6 +13,7 @@ hand-off keeps the hot path at one hand-off per batch.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import sqlite3
@@ -23,9 +24,10 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from bot.domain.errors import StorageUnavailable
+from bot.domain.errors import AlreadyHandled, AuctionError, StorageUnavailable
 from bot.domain.events import Event
 from bot.domain.money import Currency
+from bot.interactions import Handling, InteractionKey, current
 from bot.ports import StartupError
 from bot.storage.sql.repositories import SqlRepositories
 from bot.storage.sqlite.dialect import SqliteDialect
@@ -51,6 +53,8 @@ _UNAVAILABLE = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOP
 class _Write:
     fn: Transaction[Any]
     future: asyncio.Future[Any] = field(repr=False)
+    key: InteractionKey | None = None  # what it claims first, if an interaction caused it
+    handling: Handling | None = field(default=None, repr=False)
 
 
 DEFAULT_CURRENCY = Currency()
@@ -157,9 +161,17 @@ class SqliteStore:
         stopped waiting, so follow-up work is never lost with an impatient caller."""
         self._check_open()
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Write(transaction, future))
+        # Read here, on the caller's task: the batch runs on another thread and task, which
+        # see none of the caller's context.
+        handling = current()
+        key = None if handling is None else handling.next_key()
+        self._queue.put_nowait(_Write(transaction, future, key, handling))
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_loop(), name="database-writer")
+            # A fresh context: the writer (and whatever the events it publishes start) must
+            # not inherit the interaction that happened to submit the first write.
+            self._writer = asyncio.create_task(
+                self._write_loop(), name="database-writer", context=contextvars.Context()
+            )
         return await future
 
     async def _write_loop(self) -> None:
@@ -196,7 +208,8 @@ class SqliteStore:
             self._lock.release()
 
 
-_Outcome = tuple[bool, Any, list[Event]]
+# (committed, its value or error, its events, whether it claimed its interaction's key)
+_Outcome = tuple[bool, Any, list[Event], bool]
 
 
 def _unavailable(error: BaseException) -> BaseException:
@@ -221,7 +234,9 @@ def _settle(batch: list[_Write], publish: Publish, run: asyncio.Future[list[_Out
             if not write.future.done():
                 write.future.set_exception(error)
         return
-    for write, (ok, value, events) in zip(batch, run.result(), strict=True):
+    for write, (ok, value, events, claimed) in zip(batch, run.result(), strict=True):
+        if claimed and write.handling is not None:
+            write.handling.took_effect = True
         if ok and events:
             try:
                 publish(events)
@@ -239,35 +254,11 @@ def _commit_batch(
     conn: sqlite3.Connection, batch: list[_Write], repos: SqlRepositories
 ) -> list[_Outcome]:
     """Run each write in its own savepoint inside one IMMEDIATE transaction, then COMMIT."""
-    outcomes: list[_Outcome] = []
-    single = len(batch) == 1
+    # A lone write needs no savepoint of its own, unless it has a key to keep.
+    single = len(batch) == 1 and batch[0].key is None
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for write in batch:
-            if write.future.cancelled():
-                outcomes.append((False, asyncio.CancelledError(), []))
-                continue
-            if not single:
-                conn.execute("SAVEPOINT write")
-            uow = UnitOfWork(repos)
-            changes = conn.total_changes
-            try:
-                value = write.fn(uow)
-            except Exception as exc:
-                if not conn.in_transaction:
-                    # SQLite rolled the whole transaction back itself (SQLITE_FULL, an I/O
-                    # error): the batch's other writes are undone too, so all fail with it.
-                    raise
-                if conn.total_changes != changes:  # what it changed is undone below
-                    repos.auctions.forget_cached()
-                if not single:
-                    conn.execute("ROLLBACK TO write")
-                    conn.execute("RELEASE write")
-                outcomes.append((False, exc, []))  # its events are dropped with its changes
-                continue
-            if not single:
-                conn.execute("RELEASE write")
-            outcomes.append((True, value, uow.events))
+        outcomes = [_run_one(conn, write, repos, savepoint=not single) for write in batch]
         if single and not outcomes[0][0]:
             conn.execute("ROLLBACK")
         else:
@@ -278,6 +269,52 @@ def _commit_batch(
             conn.execute("ROLLBACK")
         raise
     return outcomes
+
+
+def _run_one(
+    conn: sqlite3.Connection, write: _Write, repos: SqlRepositories, *, savepoint: bool
+) -> _Outcome:
+    """One write of a batch. One an interaction caused first claims its key: taken already,
+    it is refused with ``AlreadyHandled`` before it runs. Its transaction then runs in a
+    nested savepoint, so that a refusal it raises undoes its changes but keeps the key."""
+    if write.future.cancelled():
+        return (False, asyncio.CancelledError(), [], False)
+    key = write.key
+    if savepoint:
+        conn.execute("SAVEPOINT write")
+    if key is not None:
+        if not repos.interactions.claim(key.interaction_id, key.seq, key.at):
+            conn.execute("RELEASE write")  # it changed nothing
+            return (False, AlreadyHandled(key.interaction_id, key.seq), [], False)
+        conn.execute("SAVEPOINT work")
+    uow = UnitOfWork(repos)
+    changes = conn.total_changes
+    try:
+        value = write.fn(uow)
+    except Exception as exc:
+        if not conn.in_transaction:
+            # SQLite rolled the whole transaction back itself (SQLITE_FULL, an I/O error):
+            # the batch's other writes are undone too, so all fail with it.
+            raise
+        if conn.total_changes != changes:  # what it changed is undone below
+            repos.auctions.forget_cached()
+        # A refusal was this interaction's answer: keep the key, so that a copy of the
+        # interaction elsewhere is not applied later against a changed state. Anything else
+        # (a bug, a storage error) gives the key back with the rest of the write.
+        kept = key is not None and isinstance(exc, AuctionError)
+        if kept:
+            conn.execute("ROLLBACK TO work")
+            conn.execute("RELEASE work")
+            conn.execute("RELEASE write")
+        elif savepoint:
+            conn.execute("ROLLBACK TO write")
+            conn.execute("RELEASE write")
+        return (False, exc, [], kept)  # its events are dropped with its changes
+    if key is not None:
+        conn.execute("RELEASE work")
+    if savepoint:
+        conn.execute("RELEASE write")
+    return (True, value, uow.events, key is not None)
 
 
 def _adopt_currency(conn: sqlite3.Connection, currency: Currency) -> None:
