@@ -233,6 +233,7 @@ def real_bot(emulator: DiscordEmulator, workdir: Path, profile: Path | None) -> 
             platform="x",
             outbox="",
             extra="",
+            shards="",  # one process, one shard
         ),
         encoding="utf-8",
     )

@@ -1,5 +1,5 @@
-"""``python -m bot [--config PATH] [run|sync]``: the composition root
-(``python -m bot sandbox``: the bot against a loopback Discord, see ``bot.sandbox.cli``;
+"""``python -m bot [--config PATH] [--shard-count N] [--shard-ids IDS] [run|sync]``: the
+composition root (``python -m bot sandbox``: the bot against a loopback Discord, see ``bot.sandbox.cli``;
 ``python -m bot inventory import FILE --guild ID``: see ``bot.inventory_cli``).
 
 Loads the config, opens and migrates the database, builds the core (use cases, events,
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from bot import words
 from bot.bootstrap import build_core
 from bot.client import AuctionBot, CommandSyncFailed, SyncMode
 from bot.clock import SystemClock
-from bot.config import TOKEN_ENV, Config, ConfigError, load_config
+from bot.config import TOKEN_ENV, Config, ConfigError, load_config, with_shards
 from bot.messagebus import MessageBus
 from bot.ports import StartupError
 from bot.scheduling import CloseScheduler
@@ -40,6 +41,21 @@ in the browser against a local Discord, with no token. `python -m bot inventory 
 run (one line says why), 2 the config is unusable."""
 
 
+def _shard_count(text: str) -> int:
+    if not re.fullmatch(r"\s*[0-9]+\s*", text) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+def _shard_ids(text: str) -> list[int]:
+    parts = [part.strip() for part in text.split(",")]
+    if not all(re.fullmatch(r"[0-9]+", part) for part in parts):
+        raise argparse.ArgumentTypeError(
+            f"must be shard numbers separated by commas, e.g. 0,1; not {text!r}"
+        )
+    return [int(part) for part in parts]
+
+
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
@@ -54,6 +70,19 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--sync",
         action="store_true",
         help="sync the slash commands at start-up even if they did not change",
+    )
+    parser.add_argument(
+        "--shard-count",
+        type=_shard_count,
+        metavar="N",
+        help="the total number of shards across every process (overrides [discord].shard_count)",
+    )
+    parser.add_argument(
+        "--shard-ids",
+        type=_shard_ids,
+        metavar="IDS",
+        help="the shards this process runs, e.g. 0,1 (overrides [discord].shard_ids; needs a "
+        "shard count)",
     )
     parser.add_argument(
         "command",
@@ -145,7 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("discord.client").setLevel(logging.ERROR)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
-        config = load_config(args.config)
+        config = with_shards(
+            load_config(args.config), shard_count=args.shard_count, shard_ids=args.shard_ids
+        )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""The discord.py ``Bot`` subclass: receives the core built by ``bot.__main__`` and wires the
+"""The discord.py ``AutoShardedBot`` subclass: receives the core built by ``bot.__main__`` and wires the
 Discord side around it (cogs, the post's buttons, delivery, command sync, the error policy)."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bot.interface.directory import CachedDirectory
 from bot.interface.errors import AuctionTree
 from bot.interface.replies import mark_received
 from bot.interface.wiring import Delivery, build_delivery
+from bot.process_identity import process_name
 from bot.scheduling import CloseScheduler
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class CommandSyncFailed(RuntimeError):
     """``python -m bot sync`` could not register the commands everywhere."""
 
 
-class AuctionBot(commands.Bot):
+class AuctionBot(commands.AutoShardedBot):
     def __init__(
         self,
         *,
@@ -57,6 +58,11 @@ class AuctionBot(commands.Bot):
             # Nothing the bot sends pings anyone unless a message says so explicitly.
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=AuctionTree,
+            # Always given, so discord.py never asks Discord for a recommended count: with no
+            # shard settings this is the one-shard bot, and with them each process runs
+            # exactly the shards its operator gave it.
+            shard_count=config.discord.total_shards,
+            shard_ids=list(config.discord.shards),
         )
         self.config = config
         self.core = core
@@ -89,6 +95,8 @@ class AuctionBot(commands.Bot):
                     f"Discord refused the command sync for {', '.join(failed)}."
                 )
             return
+        # Several processes may each run some of the shards: the log says which, and where.
+        log.info("starting %s", self.shards_text())
         self.house.settings.use_directory(CachedDirectory(self))
         # APScheduler's asyncio scheduler needs the running loop, which exists only now.
         self.scheduler.start()
@@ -175,9 +183,24 @@ class AuctionBot(commands.Bot):
             log.info("synced %d command(s) to %s", len(commands_synced), name)
         return failed
 
+    def shards_text(self) -> str:
+        """``shards 0,1 of 4, process host:pid``: what this process serves, for its log."""
+        settings = self.config.discord
+        shards = ",".join(str(shard) for shard in settings.shards)
+        return f"shards {shards} of {settings.total_shards}, process {process_name()}"
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        log.info("shard %d of %d ready", shard_id, self.shard_count or 1)
+
     async def on_ready(self) -> None:
         user = self.user
-        log.info("logged in as %s (%s) in %d server(s)", user, user and user.id, len(self.guilds))
+        log.info(
+            "logged in as %s (%s) in %d server(s), %s",
+            user,
+            user and user.id,
+            len(self.guilds),
+            self.shards_text(),
+        )
         # What start-up built (modules, commands, the servers' cache) lives as long as the
         # bot: out of the collector's generations, the collections a burst of interactions
         # causes no longer walk all of it (measured by benchmarks.burst).

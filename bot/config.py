@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -53,6 +53,19 @@ class DiscordSettings:
     # HTTP connections to Discord kept open and reused (discord.py's own default is no limit,
     # which opens a new connection for each answer in flight during a burst).
     http_connections: int = 100
+    # Sharding: None runs the one shard a single-process bot has. shard_ids () with a count
+    # runs every shard of that count in this process; otherwise only the ids listed.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] = ()
+
+    @property
+    def total_shards(self) -> int:
+        return self.shard_count or 1
+
+    @property
+    def shards(self) -> tuple[int, ...]:
+        """The shards this process runs."""
+        return self.shard_ids or tuple(range(self.total_shards))
 
 
 DATABASE_URL_ENV = "DATABASE_URL"
@@ -86,7 +99,7 @@ class Config:
 KNOWN_KEYS: dict[str, set[str]] = {
     "discord": {
         "token", "guild_ids", "auction_channel_id", "audit_channel_id", "post_edit_interval",
-        "requests_per_second", "http_connections",
+        "requests_per_second", "http_connections", "shard_count", "shard_ids",
     },
     "database": {"path", "url", "synchronous", "pool_size"},
     "handles": {"platform", "reserved", "generic", "brands"},
@@ -166,6 +179,63 @@ def _table(raw: Mapping[str, Any], name: str) -> _Section:
     if not isinstance(value, dict):
         raise ConfigError(f"[{name}] must be a table.")
     return _Section(name, value)
+
+
+def checked_shards(
+    count: object, ids: object, *, count_name: str, ids_name: str
+) -> tuple[int | None, tuple[int, ...]]:
+    """The shard count (None: not set) and the shard ids of this process (empty: every shard
+    of the count), checked together; ``count_name`` and ``ids_name`` say where each value
+    came from (``[discord].shard_count``, ``--shard-ids``...)."""
+    if isinstance(count, str):  # whole_number would read "4"; a file has real numbers
+        raise ConfigError(f"{count_name} must be a whole number, not {count!r}.")
+    shard_count = None if count is None else _checked(whole_number, count, count_name, low=1)
+    if ids is None:
+        ids = []
+    if not isinstance(ids, list | tuple) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in ids
+    ):
+        raise ConfigError(f"{ids_name} must be a list of shard numbers, e.g. [0, 1].")
+    if not ids:
+        return shard_count, ()
+    if shard_count is None:
+        # discord.py refuses it too: a shard number means nothing without the count.
+        raise ConfigError(
+            f"{ids_name} needs a shard count: set {count_name} too (the total number of "
+            "shards across every process)."
+        )
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ConfigError(f"{ids_name} lists shard {duplicates[0]} more than once.")
+    outside = [i for i in ids if not 0 <= i < shard_count]
+    if outside:
+        raise ConfigError(
+            f"{ids_name} has shard {outside[0]}, but with {count_name} = {shard_count} the "
+            f"shards are 0 to {shard_count - 1}."
+        )
+    return shard_count, tuple(ids)
+
+
+def with_shards(
+    config: Config, *, shard_count: int | None = None, shard_ids: Sequence[int] | None = None
+) -> Config:
+    """``config`` with the command line's ``--shard-count`` and ``--shard-ids`` (each None:
+    not given) over the file's values, checked together."""
+    settings = config.discord
+    count, count_name = settings.shard_count, "[discord].shard_count"
+    if shard_count is not None:
+        count, count_name = shard_count, "--shard-count"
+    ids, ids_name = list(settings.shard_ids), "[discord].shard_ids"
+    if shard_ids is not None:
+        ids, ids_name = list(shard_ids), "--shard-ids"
+        if count is None:  # the missing count is best given the same way
+            count_name = "--shard-count"
+    checked_count, checked_ids = checked_shards(
+        count, ids, count_name=count_name, ids_name=ids_name
+    )
+    return replace(
+        config, discord=replace(settings, shard_count=checked_count, shard_ids=checked_ids)
+    )
 
 
 def _handle_policy(handles: _Section) -> HandlePolicy:
@@ -349,6 +419,13 @@ def parse_config(
         requests_per_second=discord.integer("requests_per_second", 40, low=1, high=50),
         http_connections=discord.integer("http_connections", 100, low=4, high=1000),
     )
+    shard_count, shard_ids = checked_shards(
+        discord.data.get("shard_count"),
+        discord.data.get("shard_ids"),
+        count_name="[discord].shard_count",
+        ids_name="[discord].shard_ids",
+    )
+    discord_settings = replace(discord_settings, shard_count=shard_count, shard_ids=shard_ids)
 
     database_settings = _database(_table(raw, "database"), base_dir, environ)
     server = _server_defaults(raw, discord)

@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEPRECATED_KEYS, KNOWN_KEYS, ConfigError, load_config, parse_config
+from bot.config import (
+    DEPRECATED_KEYS,
+    KNOWN_KEYS,
+    ConfigError,
+    load_config,
+    parse_config,
+    with_shards,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,6 +129,107 @@ def test_values_are_parsed(tmp_path: Path) -> None:
     assert config.server.rules.min_duration == timedelta(seconds=1)
     assert config.server.access.moderator_role_ids == frozenset({7})
     assert config.server.handles.parse("abc").key == "abc"
+
+
+def test_no_shard_settings_is_the_one_shard_bot(tmp_path: Path) -> None:
+    config = parse_config({}, base_dir=tmp_path, environ={})
+    assert config.discord.shard_count is None
+    assert (config.discord.total_shards, config.discord.shards) == (1, (0,))
+
+
+@pytest.mark.parametrize(
+    ("discord", "count", "shards"),
+    [
+        ({"shard_count": 4}, 4, (0, 1, 2, 3)),  # no ids: this process runs every shard
+        ({"shard_count": 4, "shard_ids": []}, 4, (0, 1, 2, 3)),
+        ({"shard_count": 4, "shard_ids": [3, 1]}, 4, (3, 1)),
+        ({"shard_count": 1, "shard_ids": [0]}, 1, (0,)),
+        ({"shard_ids": []}, 1, (0,)),
+    ],
+)
+def test_shard_settings_are_parsed(
+    tmp_path: Path, discord: dict[str, object], count: int, shards: tuple[int, ...]
+) -> None:
+    config = parse_config({"discord": discord}, base_dir=tmp_path, environ={})
+    assert (config.discord.total_shards, config.discord.shards) == (count, shards)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[discord]\nshard_ids = [0, 1]\n",
+            r"^\[discord\]\.shard_ids needs a shard count: set \[discord\]\.shard_count too",
+        ),
+        ("[discord]\nshard_count = 0\n", r"^\[discord\]\.shard_count must be at least 1, not 0"),
+        ('[discord]\nshard_count = "2"\n', r"^\[discord\]\.shard_count must be a whole number"),
+        ("[discord]\nshard_count = true\n", r"^\[discord\]\.shard_count must be a whole number"),
+        (
+            "[discord]\nshard_count = 2\nshard_ids = [0, 2]\n",
+            r"^\[discord\]\.shard_ids has shard 2, but with \[discord\]\.shard_count = 2 the "
+            r"shards are 0 to 1\.$",
+        ),
+        (
+            "[discord]\nshard_count = 2\nshard_ids = [-1]\n",
+            r"^\[discord\]\.shard_ids has shard -1",
+        ),
+        (
+            "[discord]\nshard_count = 4\nshard_ids = [1, 2, 1]\n",
+            r"^\[discord\]\.shard_ids lists shard 1 more than once\.$",
+        ),
+        (
+            '[discord]\nshard_count = 2\nshard_ids = "0,1"\n',
+            r"^\[discord\]\.shard_ids must be a list of shard numbers",
+        ),
+        (
+            "[discord]\nshard_count = 2\nshard_ids = [0, true]\n",
+            r"^\[discord\]\.shard_ids must be a list of shard numbers",
+        ),
+    ],
+)
+def test_bad_shard_settings_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text), environ={"DISCORD_TOKEN": "t"})
+
+
+def test_command_line_shards_override_the_file(tmp_path: Path) -> None:
+    raw = {"discord": {"shard_count": 4, "shard_ids": [0]}}
+    config = parse_config(raw, base_dir=tmp_path, environ={})
+    assert with_shards(config) == config  # no flags: the file's values
+    assert with_shards(config, shard_ids=[2, 3]).discord.shards == (2, 3)
+    overridden = with_shards(config, shard_count=8, shard_ids=[7])
+    assert (overridden.discord.total_shards, overridden.discord.shards) == (8, (7,))
+    # Only the count given: the file's ids stay, checked against the new count.
+    assert with_shards(config, shard_count=2).discord.shards == (0,)
+    unsharded = parse_config({}, base_dir=tmp_path, environ={})
+    assert with_shards(unsharded, shard_count=3).discord.shards == (0, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("raw", "count", "ids", "message"),
+    [
+        ({}, None, [0, 1], r"^--shard-ids needs a shard count: set --shard-count too"),
+        (
+            {"shard_count": 2},
+            None,
+            [3],
+            r"^--shard-ids has shard 3, but with \[discord\]\.shard_count = 2 the shards are",
+        ),
+        (
+            {"shard_count": 4, "shard_ids": [3]},
+            2,
+            None,
+            r"^\[discord\]\.shard_ids has shard 3, but with --shard-count = 2 the shards are",
+        ),
+        ({"shard_count": 4}, None, [1, 1], r"^--shard-ids lists shard 1 more than once"),
+    ],
+)
+def test_command_line_shards_are_checked_with_the_file(
+    tmp_path: Path, raw: dict[str, object], count: int | None, ids: list[int] | None, message: str
+) -> None:
+    config = parse_config({"discord": raw}, base_dir=tmp_path, environ={})
+    with pytest.raises(ConfigError, match=message):
+        with_shards(config, shard_count=count, shard_ids=ids)
 
 
 def test_the_database_is_a_sqlite_file_or_a_postgresql_url(tmp_path: Path) -> None:

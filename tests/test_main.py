@@ -167,3 +167,50 @@ def test_discord_out_of_reach_says_what_to_check_and_is_not_a_clean_stop(
     assert last.startswith("error: cannot reach Discord"), last
     for hint in ("network", "DNS", "proxy"):
         assert hint in last, last
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (("--shard-ids", "0,x", "--shard-count", "2"), "argument --shard-ids: must be shard"),
+        (("--shard-ids", "", "--shard-count", "2"), "argument --shard-ids: must be shard"),
+        (("--shard-count", "0"), "argument --shard-count: must be a whole number of at least 1"),
+        (("--shard-count", "two"), "argument --shard-count: must be a whole number"),
+    ],
+    ids=["not-a-number", "empty", "zero", "word"],
+)
+def test_unreadable_shard_flags_are_usage_errors(
+    tmp_path: Path, flags: tuple[str, ...], expected: str
+) -> None:
+    (tmp_path / "config.toml").write_text(VALID, encoding="utf-8")
+    result = run_bot(tmp_path, "--config", "config.toml", *flags, token="t")
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    assert expected in result.stderr.strip().splitlines()[-1], result.stderr
+
+
+@pytest.mark.parametrize(
+    ("file_keys", "flags", "expected"),
+    [
+        ("", ("--shard-ids", "0,1"), "--shard-ids needs a shard count: set --shard-count too"),
+        ("", ("--shard-ids", "2", "--shard-count", "2"), "--shard-ids has shard 2"),
+        ("", ("--shard-ids", "1,1", "--shard-count", "2"), "lists shard 1 more than once"),
+        ("shard_count = 2\n", ("--shard-ids", "5"), "with [discord].shard_count = 2"),
+        ("shard_count = 4\nshard_ids = [3]\n", ("--shard-count", "2"), "[discord].shard_ids"),
+    ],
+    ids=["ids-without-count", "id-out-of-range", "duplicate", "file-count", "file-ids"],
+)
+def test_shard_flags_that_do_not_fit_say_why_in_one_line(
+    tmp_path: Path, file_keys: str, flags: tuple[str, ...], expected: str
+) -> None:
+    text = VALID.replace("[discord]\n", f"[discord]\n{file_keys}")
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    result = run_bot(tmp_path, "--config", "config.toml", *flags, token="t")
+    assert result.returncode == 2, result
+    assert_one_clear_line(result, expected)
+
+
+def test_help_names_the_shard_flags(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "--help")
+    assert "--shard-count N" in result.stdout
+    assert "--shard-ids IDS" in result.stdout

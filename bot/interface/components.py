@@ -26,6 +26,7 @@ from bot.interface.replies import (
     bot_of,
     guild_id_of,
     send,
+    served_by,
     time_to_defer,
 )
 
@@ -170,7 +171,7 @@ async def info_reply(interaction: discord.Interaction[Any], auction_id: int) -> 
     guild_id = guild_id_of(interaction)
     view = await house.get_by_id(auction_id, interaction.user.id, guild_id=guild_id)
     bids = await house.bid_history(guild_id, limit=LATEST_BIDS_SHOWN, auction_id=auction_id)
-    return Reply(embed=rendering.info_embed(view, bids))
+    return Reply(embed=rendering.info_embed(view, bids, served_by=served_by(interaction)))
 
 
 BID_DIALOG = re.compile(r"auction:(?P<id>[0-9]{1,20}):modal")

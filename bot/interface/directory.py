@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from discord.ext import commands
+import discord
 
 
 class CachedDirectory:
-    def __init__(self, bot: commands.Bot) -> None:
+    # Any client: a sharded bot's cache holds only the servers of its own shards, which are
+    # the only ones whose interactions it receives.
+    def __init__(self, bot: discord.Client) -> None:
         self._bot = bot
 
     def channel_in_guild(self, channel_id: int, guild_id: int) -> bool:

@@ -110,9 +110,15 @@ def auction_embed(view: PublicAuction) -> discord.Embed:
     return embed
 
 
-def info_embed(view: PublicAuction, bids: list[PublicBid]) -> discord.Embed:
+def info_embed(
+    view: PublicAuction, bids: list[PublicBid], *, served_by: str | None = None
+) -> discord.Embed:
     currency = view.currency
     embed = auction_embed(view)
+    if served_by is not None:
+        # Below the post's own hint, if it has one: the operator's line comes last.
+        hint = embed.footer.text
+        embed.set_footer(text=f"{hint}\n{served_by}" if hint else served_by)
     embed.add_field(name="Increment", value=view.increment.describe(currency), inline=False)
     if view.viewer_maximum is not None:
         embed.add_field(

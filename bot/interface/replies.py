@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.domain.access import Actor
 from bot.domain.errors import AuctionError
 from bot.interactions import Handling, handling
+from bot.process_identity import process_name
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +264,15 @@ class HouseClient(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+
+def served_by(interaction: discord.Interaction[Any]) -> str:
+    """Which shard and process answered, for an operator running the bot as several
+    processes (harmless for members to read: no ids, no secrets)."""
+    count = interaction.client.shard_count or 1
+    guild = interaction.guild
+    shard = guild.shard_id if guild is not None else 0  # DMs come to shard 0
+    return f"Served by shard {shard} of {count}, process {process_name()}"
 
 
 def bot_of(interaction: discord.Interaction[Any]) -> HouseClient:

@@ -38,6 +38,9 @@ from bot.sandbox.world import (
     MemberSpec,
     RoleSpec,
     default_world,
+    guild_id_on_shard,
+    guild_on_shard,
+    shard_of,
 )
 
 __all__ = [
@@ -71,4 +74,7 @@ __all__ = [
     "StoredAttachment",
     "StoredMessage",
     "default_world",
+    "guild_id_on_shard",
+    "guild_on_shard",
+    "shard_of",
 ]

@@ -110,7 +110,7 @@ class DiscordEmulator(InteractionRoutes):
         self._rate_rules = {}
         self._fail_rules = []
         self._conns = set()
-        self._sessions = set()
+        self._sessions = {}  # session id -> its shard
         self._runner: web.AppRunner | None = None
         self._routes = self._build_routes()
 
@@ -385,6 +385,12 @@ class DiscordEmulator(InteractionRoutes):
     def connected_bots(self) -> int:
         """Gateway connections that identified (or resumed) and are still open."""
         return sum(1 for c in self._conns if c.ready)
+
+    @property
+    def connected_shards(self) -> list[tuple[int, int]]:
+        """The ``(shard id, shard count)`` of every ready gateway connection, sorted (a shard
+        twice when two sessions identified as it)."""
+        return sorted(c.shard for c in self._conns if c.ready)
 
     async def wait_for_bot(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until a bot has identified and been sent its guilds."""

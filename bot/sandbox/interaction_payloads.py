@@ -60,13 +60,15 @@ class InteractionPayloads(FaultInjection):
     interactions: list[InteractionHandle]  # every interaction sent, oldest first
 
     async def send_interaction(self, payload: JSON) -> InteractionHandle:
-        """Dispatch INTERACTION_CREATE to the connected bot(s)."""
+        """Dispatch INTERACTION_CREATE to the connected bot(s) serving its guild's shard."""
         handle = InteractionHandle(self, payload)
         self._by_id[handle.id] = handle
         self._by_token[handle.token] = handle
         self.interactions.append(handle)
         if not await self.dispatch("INTERACTION_CREATE", payload):
-            raise RuntimeError("no bot is connected to the emulator's gateway")
+            raise RuntimeError(
+                "no bot is connected to the emulator's gateway for this interaction's shard"
+            )
         return handle
 
     async def redeliver(self, handle: InteractionHandle) -> None:

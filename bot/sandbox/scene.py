@@ -90,6 +90,10 @@ SANDBOX_KEYS: dict[str, dict[str, object]] = {
         "auction_channel_id": AUCTIONS_CHANNEL_ID,
         "audit_channel_id": AUDIT_CHANNEL_ID,
         "post_edit_interval": "1s",
+        # One process serves the sandbox's one server: an operator's shard split would leave
+        # it to a process that is not running.
+        "shard_count": 1,
+        "shard_ids": [0],
     },
     "permissions": {"moderator_role_ids": [MODERATOR_ROLE_ID]},
 }

@@ -3,7 +3,8 @@
 Permission bits, message flags, interaction and option types; the ids of the default world
 (one guild with #auctions, #general and #audit, an owner, a moderator and three bidders),
 which a test imports to name its actors; the specs a test writes to describe another world;
-and ``Guild``, a guild as the emulator holds it while running.
+``guild_on_shard``, a server like the default one whose id lands on a chosen shard; and
+``Guild``, a guild as the emulator holds it while running.
 """
 
 from __future__ import annotations
@@ -128,6 +129,63 @@ def default_world() -> list[GuildSpec]:
             ),
         )
     ]
+
+
+# A snowflake's low 22 bits (worker, process, increment); the bits above are its time, and
+# what the shard formula reads.
+_LOW_BITS = 22
+_LOW_MASK = (1 << _LOW_BITS) - 1
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard that receives a guild's events (Discord's formula)."""
+    return (guild_id >> _LOW_BITS) % shard_count
+
+
+def guild_id_on_shard(shard_id: int, shard_count: int, *, number: int = 1) -> int:
+    """A snowflake for a guild on ``shard_id`` of ``shard_count``: the first one at or after
+    the default guild's time, told apart from the default world's ids (and from other
+    ``number``s) by its low bits, which the shard formula does not read."""
+    if not 0 <= shard_id < shard_count:
+        raise ValueError(f"shard {shard_id} is not one of 0 to {shard_count - 1}")
+    if not 1 <= number <= 400:  # 1,000 ids apart, within the 22 low bits
+        raise ValueError(f"number must be from 1 to 400, not {number}")
+    high = GUILD_ID >> _LOW_BITS
+    high += (shard_id - high) % shard_count
+    return (high << _LOW_BITS) | ((GUILD_ID & _LOW_MASK) + 1000 * number)
+
+
+def guild_on_shard(
+    shard_id: int, shard_count: int, *, number: int = 1, name: str | None = None
+) -> GuildSpec:
+    """A server like the default one, on ``shard_id`` of ``shard_count``: #auctions,
+    #general and #audit, and the default world's people (the owner, mod_maria with this
+    server's Moderator role, alice and bob with its Bidder role, carol). Its channel and role
+    ids are its own id plus 101, 102, 103 (channels) and 201, 202 (Moderator, Bidder);
+    several such servers differ by ``number``."""
+    guild_id = guild_id_on_shard(shard_id, shard_count, number=number)
+    moderator_role, bidder_role = guild_id + 201, guild_id + 202
+    return GuildSpec(
+        id=guild_id,
+        name=name or f"Shard {shard_id} Market",
+        owner_id=OWNER_ID,
+        roles=(
+            RoleSpec(moderator_role, "Moderator", str(MANAGE_GUILD), position=2),
+            RoleSpec(bidder_role, "Bidder", "0", position=1),
+        ),
+        channels=(
+            ChannelSpec(guild_id + 101, "auctions"),
+            ChannelSpec(guild_id + 102, "general"),
+            ChannelSpec(guild_id + 103, "audit"),
+        ),
+        members=(
+            MemberSpec(OWNER_ID, "owner"),
+            MemberSpec(MODERATOR_ID, "mod_maria", (moderator_role,)),
+            MemberSpec(ALICE_ID, "alice", (bidder_role,), global_name="Alice"),
+            MemberSpec(BOB_ID, "bob", (bidder_role,)),
+            MemberSpec(CAROL_ID, "carol"),
+        ),
+    )
 
 
 @dataclass

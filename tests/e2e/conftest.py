@@ -9,7 +9,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ auction_channel_id = {auctions}
 audit_channel_id = {audit}
 post_edit_interval = "{edit_interval}"
 http_connections = {http_connections}
+{shards}
 
 [database]
 path = "auctions.db"
@@ -87,6 +88,8 @@ class BotProcess:
         workdir: Path,
         *,
         environment: dict[str, str] | None = None,
+        shard_count: int | None = None,
+        shard_ids: Sequence[int] | None = None,
         **config: Any,
     ) -> None:
         self.emulator = emulator
@@ -107,6 +110,14 @@ class BotProcess:
             "outbox": "",  # more [outbox] keys, e.g. 'give_up_after = "2d"'
             "extra": "",  # more TOML tables, e.g. "[handles.generic]\ncharacters = ..."
         }
+        shards = ""
+        if shard_count is not None:
+            shards += f"shard_count = {shard_count}\n"
+        if shard_ids is not None:
+            shards += f"shard_ids = {list(shard_ids)}\n"
+        values["shards"] = shards
+        # The gateway sessions a start opens: one per shard this process runs.
+        self.sessions = len(shard_ids) if shard_ids else (shard_count or 1)
         values.update(config)
         self.config_path.write_text(BASE_CONFIG.format(**values), encoding="utf-8")
         self.process: asyncio.subprocess.Process | None = None
@@ -119,9 +130,12 @@ class BotProcess:
         env.update(self.environment)
         return env
 
-    async def start(self, *args: str) -> None:
-        """Start the bot (``args`` go after ``--config PATH``, e.g. ``"--sync"``)."""
+    async def start(self, *args: str, sessions: int | None = None) -> None:
+        """Start the bot (``args`` go after ``--config PATH``, e.g. ``"--sync"``) and wait
+        until it has identified ``sessions`` times (default: once per shard of its config;
+        discord.py waits about 5 s between shards)."""
         identified = len(self.emulator.identifies)
+        expected = identified + (sessions or self.sessions)
         log = self.log_path.open("a", encoding="utf-8")
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tests.e2e.run_bot", "--config", str(self.config_path), *args,
@@ -130,7 +144,7 @@ class BotProcess:
         log.close()
         self.starts += 1
         try:
-            await self.emulator.wait_for(lambda: len(self.emulator.identifies) > identified, 30)
+            await self.emulator.wait_for(lambda: len(self.emulator.identifies) >= expected, 30)
             await self.emulator.wait_for_bot(10)
             # Commands are synced in setup_hook, before the gateway connects.
         except TimeoutError:
@@ -223,15 +237,22 @@ async def bots(
 ) -> AsyncIterator[Callable[..., Awaitable[BotProcess]]]:
     """A factory for bots with their own config (``BotProcess`` keyword knobs), each started
     in its own directory and stopped cleanly at the end. ``allow_tracebacks=True`` is for
-    tests that make the bot log an unexpected error on purpose."""
+    tests that make the bot log an unexpected error on purpose; ``args`` and ``sessions``
+    go to ``BotProcess.start``."""
     started: list[tuple[BotProcess, bool]] = []
 
-    async def make(*, allow_tracebacks: bool = False, **config: Any) -> BotProcess:
+    async def make(
+        *,
+        allow_tracebacks: bool = False,
+        args: Sequence[str] = (),
+        sessions: int | None = None,
+        **config: Any,
+    ) -> BotProcess:
         workdir = tmp_path / f"bot{len(started)}"
         workdir.mkdir()
         process = BotProcess(emulator, workdir, **config)
         started.append((process, allow_tracebacks))
-        await process.start()
+        await process.start(*args, sessions=sessions)
         return process
 
     yield make

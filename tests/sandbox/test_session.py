@@ -27,7 +27,7 @@ def test_the_written_config_is_one_the_bot_accepts(tmp_path: Path) -> None:
 def test_an_operator_config_keeps_its_rules_but_not_its_ids_or_token(tmp_path: Path) -> None:
     mine = tmp_path / "mine.toml"
     mine.write_text(
-        '[discord]\ntoken = "real-secret"\nguild_ids = [5]\n'
+        '[discord]\ntoken = "real-secret"\nguild_ids = [5]\nshard_count = 4\nshard_ids = [3]\n'
         '[currency]\nname = "gems"\n[handles]\nplatform = "generic"\n'
         "[handles.generic]\nmin_length = 2\n",
         encoding="utf-8",
@@ -38,6 +38,7 @@ def test_an_operator_config_keeps_its_rules_but_not_its_ids_or_token(tmp_path: P
     parsed = parse_config(tomllib.loads(to_toml(config)), base_dir=tmp_path, environ={})
     assert parsed.server.currency.name == "gems"
     assert parsed.server.handles.platform == "generic"
+    assert (parsed.discord.total_shards, parsed.discord.shards) == (1, (0,))
 
 
 def test_a_config_that_is_not_toml_is_one_clear_line(tmp_path: Path) -> None:
