@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 CLOSE_RETRY = timedelta(seconds=30)
 # Auctions ending within the horizon have a timer job; the sweep runs well within it.
 HORIZON = timedelta(hours=1)
-SWEEP_EVERY = timedelta(minutes=1)
+# Every process sweeps every server's auctions, so an auction whose process died (and with
+# it the timer job) still closes at most this late: the sweep of a process still up closes it.
+SWEEP_EVERY = timedelta(seconds=30)
 # A reminded auction this far past its end has lost its job (it closes well within a second
 # when the job runs): the sweep closes it.
 LATE = timedelta(seconds=30)
