@@ -23,6 +23,7 @@ from bot.interface.directory import CachedDirectory
 from bot.interface.errors import AuctionTree
 from bot.interface.replies import mark_received
 from bot.interface.wiring import Delivery, build_delivery
+from bot.process_identity import process_name
 from bot.scheduling import CloseScheduler
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,8 @@ class AuctionBot(commands.Bot):
             settings=self.config.outbox,
             post_edit_interval=self.config.discord.post_edit_interval.total_seconds(),
             requests_per_second=self.config.discord.requests_per_second,
+            processes=self.config.discord.processes,
+            process=process_name(),
         )
         await self.delivery.start()
         # Auctions first: a failing command sync must not keep overdue auctions open.

@@ -20,6 +20,7 @@ from bot.ports import (
     AuditLog,
     BotStateRepository,
     InventoryRepository,
+    LeaseRepository,
     MemberPreferences,
     OutboxRepository,
     Repositories,
@@ -33,8 +34,8 @@ T = TypeVar("T")
 
 class UnitOfWork:
     __slots__ = (
-        "auctions", "audit", "events", "inventory", "members", "outbox", "sales", "schedule",
-        "settings", "state",
+        "auctions", "audit", "events", "inventory", "leases", "members", "outbox", "sales",
+        "schedule", "settings", "state",
     )  # fmt: skip
 
     def __init__(self, repositories: Repositories) -> None:
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.sales: SaleRegistry = repositories.sales
         self.audit: AuditLog = repositories.audit
         self.outbox: OutboxRepository = repositories.outbox
+        self.leases: LeaseRepository = repositories.leases
         self.members: MemberPreferences = repositories.members
         self.state: BotStateRepository = repositories.state
         self.settings: ServerSettingsRepository = repositories.settings
