@@ -73,6 +73,11 @@ def test_invalid_toml(tmp_path: Path) -> None:
         ("[discord]\nrequests_per_second = 60\n", r"\[discord\]\.requests_per_second must be"),
         ("[discord]\nhttp_connections = 0\n", r"\[discord\]\.http_connections must be between"),
         ('[outbox]\nkeep_delivered = "1h"\n', r"\[outbox\]\.keep_delivered must be at least 24h"),
+        ('[outbox]\nlease = "5s"\n', r"\[outbox\]\.lease must be between 10s and 1h"),
+        ('[outbox]\nlease = "2h"\n', r"\[outbox\]\.lease must be between 10s and 1h"),
+        ("[outbox]\nlease = 60\n", r"\[outbox\]\.lease"),
+        ("[discord]\nprocesses = 0\n", r"\[discord\]\.processes must be between 1 and"),
+        ('[discord]\nprocesses = "2"\n', r"\[discord\]\.processes must be a whole number"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -109,7 +114,11 @@ def test_values_are_parsed(tmp_path: Path) -> None:
     raw["outbox"] = {"keep_delivered": "90d"}
     raw["discord"]["requests_per_second"] = 25
     raw["discord"]["http_connections"] = 16
+    raw["discord"]["processes"] = 3
+    raw["outbox"]["lease"] = "2m"
     config = parse_config(raw, base_dir=tmp_path, environ={})
+    assert config.discord.processes == 3
+    assert config.outbox.lease == timedelta(minutes=2)
     assert config.discord.requests_per_second == 25
     assert config.discord.http_connections == 16
     assert config.outbox.keep_delivered == timedelta(days=90)
@@ -122,3 +131,9 @@ def test_values_are_parsed(tmp_path: Path) -> None:
     assert config.server.rules.min_duration == timedelta(seconds=1)
     assert config.server.access.moderator_role_ids == frozenset({7})
     assert config.server.handles.parse("abc").key == "abc"
+
+
+def test_one_process_and_a_one_minute_lease_by_default(tmp_path: Path) -> None:
+    config = parse_config({}, base_dir=tmp_path, environ={})
+    assert config.discord.processes == 1
+    assert config.outbox.lease == timedelta(seconds=60)

@@ -15,8 +15,10 @@ message given up after an outage is reported in the log and the server's audit c
 Several processes may deliver one outbox: each claims the messages it sends, under its
 process name, for ``lease``; only the holder records what became of a message. A process
 that dies leaves its claims to run out, and then another (or its own restart, under a new
-name) claims and sends them. A message held so long that its lease ran out and another
-process claimed it may go out twice; the nonce makes Discord drop the repeat.
+name) claims and sends them; a process that is ``alone`` (``[discord] processes = 1``)
+takes them back at its start, as the only one that can be sending, and sends them at once.
+A message held so long that its lease ran out and another process claimed it may go out
+twice; the nonce makes Discord drop the repeat.
 """
 
 from __future__ import annotations
@@ -95,11 +97,13 @@ class OutboxDispatcher:
         clock: Clock,
         settings: DeliverySettings,
         name: str,
+        alone: bool = False,
         pace: RequestPace | None = None,
         batch_size: int = 50,
     ) -> None:
         self._store = store
         self.name = name
+        self._alone = alone
         self._routes = _routes(sender)
         self._pace = pace
         self._lanes = asyncio.Semaphore(LANES_AT_ONCE)
@@ -133,18 +137,22 @@ class OutboxDispatcher:
             self._stopping = False
             await self._release()
 
-    async def _release(self) -> None:
-        """Let go of what this process claimed but did not send, so the next start (under
-        another name) or another process sends it at once rather than after the lease."""
+    async def _release(self, *, everyone: bool = False) -> None:
+        """Let go of what this process claimed but did not send (at a stop), or of every
+        claim (at the start of a lone process: what a crashed run held), so that it is sent
+        at once rather than after the lease."""
+        by = None if everyone else self.name
         try:
-            released = await self._store.write(lambda uow: uow.outbox.release(by=self.name))
+            released = await self._store.write(lambda uow: uow.outbox.release(by=by))
         except Exception:  # the claims run out on their own
-            log.exception("could not let go of the outbox messages claimed by %s", self.name)
+            log.exception("could not let go of the outbox messages claimed by %s", by or "anyone")
             return
         if released:
-            log.info("let go of %d outbox message(s) not sent before the stop", released)
+            log.info("let go of %d claimed outbox message(s) not sent", released)
 
     async def _run(self) -> None:
+        if self._alone:
+            await self._release(everyone=True)
         while not self._stopping:
             self._wake.clear()
             try:

@@ -11,7 +11,7 @@ import discord
 from bot.bootstrap import Core
 from bot.delivery.dispatcher import DeliverySettings, OutboxDispatcher
 from bot.delivery.leases import LeaseKeeper
-from bot.delivery.pacing import RequestPace
+from bot.delivery.pacing import RequestPace, request_share
 from bot.delivery.pruning import HistoryPruner
 from bot.domain.events import (
     AuctionClosed,
@@ -78,7 +78,13 @@ def build_delivery(
         editor_lease.on_held(posts.refresh_posts_behind)
     sender = DiscordSender(bot, core.house, core.memory)
     dispatcher = OutboxDispatcher(
-        core.store, sender, clock=core.clock, settings=settings, name=process, pace=pace
+        core.store,
+        sender,
+        clock=core.clock,
+        settings=settings,
+        name=process,
+        alone=processes == 1,
+        pace=pace,
     )
     bus = core.bus
     bus.subscribe(MessageQueued, dispatcher.wake)
@@ -94,8 +100,3 @@ def build_delivery(
         posts=posts, editor_lease=editor_lease, sender=sender, dispatcher=dispatcher,
         pruner=pruner,
     )  # fmt: skip
-
-
-def request_share(requests_per_second: int, processes: int) -> int:
-    """One process's share of the bot's requests per second (at least one)."""
-    return max(1, requests_per_second // processes)
