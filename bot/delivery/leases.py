@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.unit_of_work import Store
@@ -44,8 +44,8 @@ class LeaseKeeper:
         self._alone = alone
         self._on_gained: Job | None = None
         self._on_held: Job | None = None
-        self.held = False
-        self._tried = False
+        self._until: datetime | None = None  # when the lease this process won runs out
+        self._taken = False
         self._task: asyncio.Task[None] | None = None
 
     def on_gained(self, job: Job) -> None:
@@ -56,10 +56,22 @@ class LeaseKeeper:
         """Run ``job`` after each renewal while the lease stays held."""
         self._on_held = job
 
+    @property
+    def held(self) -> bool:
+        """Whether this process holds the lease: it won it last time it asked, and the lease
+        it won then has not run out (a renewal the database did not take may have let
+        another process in since)."""
+        return self._until is not None and self._clock.now() < self._until
+
     async def start(self) -> None:
         """Try once now (so a lone process holds the lease before it does any work), then
         keep renewing in the background."""
-        await self.renew()
+        try:
+            await self._ask()
+        except Exception:  # the next renewal tries again
+            log.exception("could not ask for the %s lease", self.name)
+        if not self.held:
+            log.info("another process holds the %s lease; %s waits", self.name, self.holder)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._keep(), name=f"lease:{self.name}")
 
@@ -70,8 +82,8 @@ class LeaseKeeper:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self.held:
-            self.held = False
+        if self._until is not None:
+            self._until = None
             try:
                 await self._store.write(lambda uow: uow.leases.release(self.name, by=self.holder))
             except Exception:  # it runs out on its own
@@ -85,33 +97,36 @@ class LeaseKeeper:
                 await self.renew()
             except Exception:
                 # The database is busy or down: the lease may run out, and then the work
-                # waits until the next renewal succeeds.
+                # waits until a renewal succeeds.
                 log.exception("could not renew the %s lease", self.name)
 
     async def renew(self) -> bool:
-        """Take or extend the lease once; whether this process holds it now."""
-        now = self._clock.now()
-        first = not self._tried
-        if first and self._alone:
-            await self._store.write(
-                lambda uow: uow.leases.take(self.name, by=self.holder, now=now, lease=self.lease)
-            )
-            held = True
-        else:
-            held = await self._store.write(
-                lambda uow: uow.leases.acquire(self.name, by=self.holder, now=now, lease=self.lease)
-            )
-        self._tried = True
-        was_held, self.held = self.held, held
-        if held and not was_held and not first:
+        """Take or extend the lease once; whether this process holds it now. Winning it
+        (taking over) runs ``on_gained``; keeping it runs ``on_held``."""
+        was_held = self.held
+        held = await self._ask()
+        if held and not was_held:
             log.info("%s took over the %s lease", self.holder, self.name)
             if self._on_gained is not None:
                 await self._on_gained()
-        elif held and was_held:
+        elif held:
             if self._on_held is not None:
                 await self._on_held()
-        elif was_held and not held:
+        elif was_held:
             log.warning("%s lost the %s lease to another process", self.holder, self.name)
-        elif first and not held:
-            log.info("another process holds the %s lease; %s waits", self.name, self.holder)
         return held
+
+    async def _ask(self) -> bool:
+        now = self._clock.now()
+        if self._alone and not self._taken:
+            await self._store.write(
+                lambda uow: uow.leases.take(self.name, by=self.holder, now=now, lease=self.lease)
+            )
+            self._taken = True
+            won = True
+        else:
+            won = await self._store.write(
+                lambda uow: uow.leases.acquire(self.name, by=self.holder, now=now, lease=self.lease)
+            )
+        self._until = now + self.lease if won else None
+        return won

@@ -82,6 +82,9 @@ async def processes(
 async def _posted_auction(service: AuctionHouse) -> int:
     view = await service.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
     await service.record_post(view.id, CHANNEL, MESSAGE)
+    posted = await service.get_by_id(view.id)
+    await service.record_post_current(view.id, posted.revision)  # posted as it is: not behind
+    assert await service.posts_behind() == []
     return view.id
 
 
