@@ -139,12 +139,13 @@ class SqliteOutbox:
         return cursor.rowcount == 1
 
     def release(self, *, by: str | None) -> int:
-        return self._conn.execute(
+        sql = (
             "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
             " WHERE delivered_at IS NULL AND failed_at IS NULL AND claimed_by IS NOT NULL"
-            " AND (? IS NULL OR claimed_by = ?)",
-            (by, by),
-        ).rowcount
+        )
+        if by is None:
+            return self._conn.execute(sql).rowcount
+        return self._conn.execute(f"{sql} AND claimed_by = ?", (by,)).rowcount
 
     def cancel(self, message_id: int, *, error: str, at: datetime) -> bool:
         cursor = self._conn.execute(
