@@ -145,12 +145,19 @@ async def _storm(path: Path, opts: Options, *, deliver: bool) -> Storm:
                 " the first ends overlapped it",
                 file=sys.stderr,
             )
-        setup = OutboxDispatcher(store, sender, clock=core.clock, settings=settings)
+        setup = OutboxDispatcher(
+            store, sender, clock=core.clock, settings=settings, name="benchmark"
+        )
         while await setup.deliver_due():
             pass
         before = len(sender.ids)
         dispatcher = OutboxDispatcher(
-            store, sender, clock=core.clock, settings=settings, pace=RequestPace(opts.pace)
+            store,
+            sender,
+            clock=core.clock,
+            settings=settings,
+            name="benchmark",
+            pace=RequestPace(opts.pace),
         )
         first_end = min(ends.values())
         if deliver:

@@ -135,7 +135,9 @@ async def _open_side(name: str, path: Path, clock: Clock) -> Side:
     store = await SqliteStore.open(path, publish=bus.publish)
     core = build_core(store, bus, clock=clock, timer=NoReminders(), defaults=SETTINGS)
     sender = RecordingSender()
-    dispatcher = OutboxDispatcher(store, sender, clock=clock, settings=DeliverySettings())
+    dispatcher = OutboxDispatcher(
+        store, sender, clock=clock, settings=DeliverySettings(), name="benchmark"
+    )
     return Side(name, path, store, core.house, sender, dispatcher)
 
 

@@ -109,6 +109,8 @@ class AuctionBot(commands.AutoShardedBot):
             settings=self.config.outbox,
             post_edit_interval=self.config.discord.post_edit_interval.total_seconds(),
             requests_per_second=self.config.discord.requests_per_second,
+            processes=self.config.discord.processes,
+            process=process_name(),
         )
         await self.delivery.start()
         # Auctions first: a failing command sync must not keep overdue auctions open.

@@ -36,6 +36,8 @@ from bot.domain.settings import (
 TOKEN_ENV = "DISCORD_TOKEN"
 T = TypeVar("T")
 SYNCHRONOUS_MODES = ("off", "normal", "full", "extra")
+MIN_LEASE = timedelta(seconds=10)
+MAX_LEASE = timedelta(hours=1)
 
 
 class ConfigError(Exception):
@@ -50,6 +52,8 @@ class DiscordSettings:
     # The bot's own requests (outbox messages and post edits; not interaction answers),
     # under Discord's global limit of 50/s per bot. Several processes share that limit.
     requests_per_second: int = 40
+    # How many bot processes share the token (and so the limit): each takes its share.
+    processes: int = 1
     # HTTP connections to Discord kept open and reused (discord.py's own default is no limit,
     # which opens a new connection for each answer in flight during a burst).
     http_connections: int = 100
@@ -99,7 +103,7 @@ class Config:
 KNOWN_KEYS: dict[str, set[str]] = {
     "discord": {
         "token", "guild_ids", "auction_channel_id", "audit_channel_id", "post_edit_interval",
-        "requests_per_second", "http_connections", "shard_count", "shard_ids",
+        "requests_per_second", "http_connections", "shard_count", "shard_ids", "processes",
     },
     "database": {"path", "url", "synchronous", "pool_size"},
     "handles": {"platform", "reserved", "generic", "brands"},
@@ -114,7 +118,9 @@ KNOWN_KEYS: dict[str, set[str]] = {
     },
     "auctions": {"min_duration", "max_duration"},
     "permissions": {"moderator_role_ids", "bidder_role_ids"},
-    "outbox": {"retry_base", "retry_max", "give_up_after", "keep_delivered", "max_attempts"},
+    "outbox": {
+        "retry_base", "retry_max", "give_up_after", "keep_delivered", "max_attempts", "lease",
+    },
 }  # fmt: skip
 
 
@@ -352,6 +358,12 @@ def _delivery(outbox: _Section) -> tuple[DeliverySettings, tuple[str, ...]]:
             "[outbox].keep_delivered must be at least 24h: the delivered history is what an "
             'operator reads to answer "did my DM go out?".'
         )
+    lease = outbox.duration("lease", timedelta(seconds=60))
+    if not MIN_LEASE <= lease <= MAX_LEASE:
+        raise ConfigError(
+            "[outbox].lease must be between 10s and 1h: long enough to send a batch, short "
+            "enough that what a crashed process held goes out soon after."
+        )
     notes: tuple[str, ...] = ()
     if "max_attempts" in outbox.data:
         notes = (
@@ -363,6 +375,7 @@ def _delivery(outbox: _Section) -> tuple[DeliverySettings, tuple[str, ...]]:
         retry_max=outbox.duration("retry_max", timedelta(minutes=10)),
         give_up_after=give_up_after,
         keep_delivered=keep_delivered,
+        lease=lease,
     )
     return settings, notes
 
@@ -418,6 +431,7 @@ def parse_config(
         post_edit_interval=discord.duration("post_edit_interval", timedelta(seconds=3)),
         requests_per_second=discord.integer("requests_per_second", 40, low=1, high=50),
         http_connections=discord.integer("http_connections", 100, low=4, high=1000),
+        processes=discord.integer("processes", 1, low=1, high=1000),
     )
     shard_count, shard_ids = checked_shards(
         discord.data.get("shard_count"),

@@ -276,17 +276,44 @@ class OutboxRepository(Protocol):
         ...
 
     def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
-        """Pending messages due now, oldest first; an auction's messages wait while its
-        opening post is still pending."""
+        """Pending messages due now that no process holds, oldest first; an auction's
+        messages wait while its opening post is still pending. Claims nothing."""
         ...
 
-    def next_due_at(self) -> datetime | None: ...
+    def claim(self, *, by: str, now: datetime, lease: timedelta, limit: int) -> list[OutboxMessage]:
+        """Claim for ``by`` until ``now + lease`` up to ``limit`` of the messages ``due``
+        would return (unclaimed, or claimed by a lease that ran out), oldest first. Two
+        processes claiming at once never both get a message."""
+        ...
 
-    def mark_delivered(self, message_id: int, at: datetime) -> bool: ...
+    def next_due_at(self) -> datetime | None:
+        """When the next pending message is due: its retry time, or when the lease of the
+        process holding it runs out, whichever is later."""
+        ...
 
-    def mark_retry(self, message_id: int, *, error: str, retry_at: datetime) -> None: ...
+    def mark_delivered(self, message_id: int, at: datetime, *, by: str) -> bool:
+        """Mark delivered if ``by`` still holds it; False if not (another process took it
+        over once the lease ran out, or it was already recorded)."""
+        ...
 
-    def mark_failed(self, message_id: int, *, error: str, at: datetime) -> None: ...
+    def mark_retry(self, message_id: int, *, error: str, retry_at: datetime, by: str) -> bool:
+        """Try again at ``retry_at``, and let go of the claim; False if ``by`` no longer
+        holds it."""
+        ...
+
+    def mark_failed(self, message_id: int, *, error: str, at: datetime, by: str) -> bool:
+        """Record as failed if ``by`` still holds it; False if not."""
+        ...
+
+    def release(self, *, by: str | None) -> int:
+        """Let go of the claims on pending messages held by ``by`` (by anyone, if None), so
+        they are due again at once. Returns how many."""
+        ...
+
+    def cancel(self, message_id: int, *, error: str, at: datetime) -> bool:
+        """Record a pending message nobody holds as failed, so it never goes out; False if
+        it is held, delivered or failed already."""
+        ...
 
     def counts(self) -> OutboxCounts: ...
 
@@ -295,6 +322,25 @@ class OutboxRepository(Protocol):
         ``chunk`` ids from ``from_id`` (the oldest, if None); pending ones are never touched.
         Returns how many were deleted and where the next chunk starts (None: nothing older
         is left to look at)."""
+        ...
+
+
+class LeaseRepository(Protocol):
+    """Named work only one process at a time may do, held until a time its holder keeps
+    moving forward."""
+
+    def acquire(self, name: str, *, by: str, now: datetime, lease: timedelta) -> bool:
+        """Hold ``name`` until ``now + lease`` if it is free, its lease ran out or ``by``
+        holds it already (then it is extended). False if another process holds it."""
+        ...
+
+    def take(self, name: str, *, by: str, now: datetime, lease: timedelta) -> None:
+        """Hold ``name`` until ``now + lease`` whoever held it: for a process that knows it
+        is the only one (the holder before it died without letting go)."""
+        ...
+
+    def release(self, name: str, *, by: str) -> None:
+        """Let go of ``name`` if ``by`` holds it."""
         ...
 
 
@@ -356,6 +402,8 @@ class Repositories(Protocol):
     def audit(self) -> AuditLog: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    @property
+    def leases(self) -> LeaseRepository: ...
     @property
     def members(self) -> MemberPreferences: ...
     @property

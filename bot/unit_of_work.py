@@ -21,6 +21,7 @@ from bot.ports import (
     BotStateRepository,
     InteractionLog,
     InventoryRepository,
+    LeaseRepository,
     MemberPreferences,
     OutboxRepository,
     Repositories,
@@ -34,8 +35,8 @@ T = TypeVar("T")
 
 class UnitOfWork:
     __slots__ = (
-        "auctions", "audit", "events", "interactions", "inventory", "members", "outbox", "sales",
-        "schedule", "settings", "state",
+        "auctions", "audit", "events", "interactions", "inventory", "leases", "members", "outbox",
+        "sales", "schedule", "settings", "state",
     )  # fmt: skip
 
     def __init__(self, repositories: Repositories) -> None:
@@ -43,6 +44,7 @@ class UnitOfWork:
         self.sales: SaleRegistry = repositories.sales
         self.audit: AuditLog = repositories.audit
         self.outbox: OutboxRepository = repositories.outbox
+        self.leases: LeaseRepository = repositories.leases
         self.members: MemberPreferences = repositories.members
         self.state: BotStateRepository = repositories.state
         self.settings: ServerSettingsRepository = repositories.settings

@@ -80,6 +80,11 @@ def test_invalid_toml(tmp_path: Path) -> None:
         ("[discord]\nrequests_per_second = 60\n", r"\[discord\]\.requests_per_second must be"),
         ("[discord]\nhttp_connections = 0\n", r"\[discord\]\.http_connections must be between"),
         ('[outbox]\nkeep_delivered = "1h"\n', r"\[outbox\]\.keep_delivered must be at least 24h"),
+        ('[outbox]\nlease = "5s"\n', r"\[outbox\]\.lease must be between 10s and 1h"),
+        ('[outbox]\nlease = "2h"\n', r"\[outbox\]\.lease must be between 10s and 1h"),
+        ("[outbox]\nlease = 60\n", r"\[outbox\]\.lease"),
+        ("[discord]\nprocesses = 0\n", r"\[discord\]\.processes must be between 1 and"),
+        ('[discord]\nprocesses = "2"\n', r"\[discord\]\.processes must be a whole number"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -116,7 +121,11 @@ def test_values_are_parsed(tmp_path: Path) -> None:
     raw["outbox"] = {"keep_delivered": "90d"}
     raw["discord"]["requests_per_second"] = 25
     raw["discord"]["http_connections"] = 16
+    raw["discord"]["processes"] = 3
+    raw["outbox"]["lease"] = "2m"
     config = parse_config(raw, base_dir=tmp_path, environ={})
+    assert config.discord.processes == 3
+    assert config.outbox.lease == timedelta(minutes=2)
     assert config.discord.requests_per_second == 25
     assert config.discord.http_connections == 16
     assert config.outbox.keep_delivered == timedelta(days=90)
@@ -276,3 +285,9 @@ def test_a_bad_database_url_in_the_environment_is_named(tmp_path: Path) -> None:
         load_config(
             write(tmp_path, ""), environ={"DISCORD_TOKEN": "t", "DATABASE_URL": "db.example"}
         )
+
+
+def test_one_process_and_a_one_minute_lease_by_default(tmp_path: Path) -> None:
+    config = parse_config({}, base_dir=tmp_path, environ={})
+    assert config.discord.processes == 1
+    assert config.outbox.lease == timedelta(seconds=60)

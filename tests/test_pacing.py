@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.delivery.pacing import RequestPace
+from bot.delivery.pacing import RequestPace, request_share
 
 
 class FakeTime:
@@ -51,3 +51,12 @@ async def test_concurrent_waiters_share_the_pace() -> None:
 def test_a_pace_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         RequestPace(0)
+
+
+@pytest.mark.parametrize(
+    ("per_second", "processes", "share"), [(40, 1, 40), (40, 3, 13), (50, 4, 12), (2, 5, 1)]
+)
+def test_each_process_keeps_to_its_share_of_the_bot_s_requests(
+    per_second: int, processes: int, share: int
+) -> None:
+    assert request_share(per_second, processes) == share

@@ -229,7 +229,7 @@ class Drops:
             announced = drop.announcement_id
             if announced is not None and drop.announce_at > now:
                 # Not due yet, so not being sent: it never goes out.
-                uow.outbox.mark_failed(announced, error="the drop was cancelled", at=now)
+                uow.outbox.cancel(announced, error="the drop was cancelled", at=now)
             elif announced is not None:  # out, or on its way: say it is off (in that order)
                 uow.queue(
                     guild_id=guild_id, auction_id=None, kind=MessageKind.DROP_ANNOUNCEMENT,

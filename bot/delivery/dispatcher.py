@@ -11,6 +11,14 @@ id as a nonce that Discord uses to drop such a repeat. A failure a retry can hel
 outage, a rate limit, a timeout) is retried until the message is ``give_up_after`` old;
 only then, or at once for a failure Discord will repeat, is it recorded as failed, and a
 message given up after an outage is reported in the log and the server's audit channel.
+
+Several processes may deliver one outbox: each claims the messages it sends, under its
+process name, for ``lease``; only the holder records what became of a message. A process
+that dies leaves its claims to run out, and then another (or its own restart, under a new
+name) claims and sends them; a process that is ``alone`` (``[discord] processes = 1``)
+takes them back at its start, as the only one that can be sending, and sends them at once.
+A message held so long that its lease ran out and another process claimed it may go out
+twice; the nonce makes Discord drop the repeat.
 """
 
 from __future__ import annotations
@@ -62,6 +70,9 @@ class DeliverySettings:
     give_up_after: timedelta = timedelta(days=7)
     # Delivered and failed messages are deleted once this old (``HistoryPruner``).
     keep_delivered: timedelta = timedelta(days=30)
+    # How long a process holds the messages it claimed: longer than sending a batch can
+    # take, since a message whose lease ran out may be claimed and sent by another process.
+    lease: timedelta = timedelta(seconds=60)
 
 
 def _routes(sender: Sender) -> dict[MessageKind, Callable[[OutboxMessage], Awaitable[None]]]:
@@ -85,10 +96,14 @@ class OutboxDispatcher:
         *,
         clock: Clock,
         settings: DeliverySettings,
+        name: str,
+        alone: bool = False,
         pace: RequestPace | None = None,
         batch_size: int = 50,
     ) -> None:
         self._store = store
+        self.name = name
+        self._alone = alone
         self._routes = _routes(sender)
         self._pace = pace
         self._lanes = asyncio.Semaphore(LANES_AT_ONCE)
@@ -120,8 +135,24 @@ class OutboxDispatcher:
                 await self._task
             self._task = None
             self._stopping = False
+            await self._release()
+
+    async def _release(self, *, everyone: bool = False) -> None:
+        """Let go of what this process claimed but did not send (at a stop), or of every
+        claim (at the start of a lone process: what a crashed run held), so that it is sent
+        at once rather than after the lease."""
+        by = None if everyone else self.name
+        try:
+            released = await self._store.write(lambda uow: uow.outbox.release(by=by))
+        except Exception:  # the claims run out on their own
+            log.exception("could not let go of the outbox messages claimed by %s", by or "anyone")
+            return
+        if released:
+            log.info("let go of %d claimed outbox message(s) not sent", released)
 
     async def _run(self) -> None:
+        if self._alone:
+            await self._release(everyone=True)
         while not self._stopping:
             self._wake.clear()
             try:
@@ -149,9 +180,15 @@ class OutboxDispatcher:
         return min(doubled, self._settings.retry_max.total_seconds())
 
     async def deliver_due(self) -> int:
-        """Deliver every message due now, oldest first. Returns how many were handled."""
+        """Claim and deliver the messages due now, oldest first. Returns how many were
+        handled."""
         now = self._clock.now()
-        due = await self._store.read(lambda uow: uow.outbox.due(now, self._batch_size))
+        lease = self._settings.lease
+        # Claimed in a write and sent after it committed: no transaction is open while
+        # Discord answers.
+        due = await self._store.write(
+            lambda uow: uow.outbox.claim(by=self.name, now=now, lease=lease, limit=self._batch_size)
+        )
         lanes: dict[Lane, list[OutboxMessage]] = {}
         for message in due:  # oldest first, so each lane keeps its order
             lanes.setdefault(lane_of(message), []).append(message)
@@ -190,14 +227,29 @@ class OutboxDispatcher:
             await self._retry(message, repr(exc), exc)
             return
         now = self._clock.now()
-        await self._store.write(lambda uow: uow.outbox.mark_delivered(message.id, now))
+        recorded = await self._store.write(
+            lambda uow: uow.outbox.mark_delivered(message.id, now, by=self.name)
+        )
+        if not recorded:
+            self._lost(message, "delivered")
+            return
         log.info(
             "outbox %s delivered: %s for auction %s", message.id, message.kind, message.auction_id
         )
 
+    def _lost(self, message: OutboxMessage, outcome: str) -> None:
+        log.warning(
+            "outbox %s (%s) %s, but its lease ran out and another process took it over;"
+            " leaving it to that one",
+            message.id, message.kind, outcome,
+        )  # fmt: skip
+
     async def _fail(self, message: OutboxMessage, error: str) -> None:
         now = self._clock.now()
-        await self._store.write(lambda uow: uow.outbox.mark_failed(message.id, error=error, at=now))
+        if not await self._store.write(
+            lambda uow: uow.outbox.mark_failed(message.id, error=error, at=now, by=self.name)
+        ):
+            self._lost(message, "failed")
 
     async def _retry(self, message: OutboxMessage, error: str, exc: Exception) -> None:
         now = self._clock.now()
@@ -212,9 +264,12 @@ class OutboxDispatcher:
             message.id, message.kind, attempts, delay, error,
         )  # fmt: skip
         retry_at = now + timedelta(seconds=delay)
-        await self._store.write(
-            lambda uow: uow.outbox.mark_retry(message.id, error=error, retry_at=retry_at)
-        )
+        if not await self._store.write(
+            lambda uow: uow.outbox.mark_retry(
+                message.id, error=error, retry_at=retry_at, by=self.name
+            )
+        ):
+            self._lost(message, "failed")
 
     async def _give_up(self, message: OutboxMessage, error: str, age: timedelta) -> None:
         """Transient failures for longer than ``give_up_after``: record it, and say so."""
@@ -225,8 +280,9 @@ class OutboxDispatcher:
             message.id, message.kind, waited, error,
         )  # fmt: skip
 
-        def transaction(uow: UnitOfWork) -> None:
-            uow.outbox.mark_failed(message.id, error=error, at=now)
+        def transaction(uow: UnitOfWork) -> bool:
+            if not uow.outbox.mark_failed(message.id, error=error, at=now, by=self.name):
+                return False  # the process that holds it now decides
             if message.kind is not MessageKind.HOUSE_NOTICE:  # never a notice about a notice
                 uow.queue(
                     guild_id=message.guild_id,
@@ -238,5 +294,7 @@ class OutboxDispatcher:
                     },
                     at=now,
                 )
+            return True
 
-        await self._store.write(transaction)
+        if not await self._store.write(transaction):
+            self._lost(message, "was given up")

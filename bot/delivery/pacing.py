@@ -1,7 +1,9 @@
 """Keeps the bot's own requests under Discord's global rate limit (50 requests/s per bot,
 interaction responses excepted). discord.py waits out a limit once Discord reports it; this
 makes the outbox and the post editor never reach it, so a storm of closes is delivered at a
-steady pace instead of a run of 429s."""
+steady pace instead of a run of 429s.
+
+The limit is the bot's, however many processes share its token: each keeps to its share."""
 
 from __future__ import annotations
 
@@ -10,6 +12,12 @@ import time
 from collections.abc import Awaitable, Callable
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+def request_share(requests_per_second: int, processes: int) -> int:
+    """One process's share of the bot's requests per second, when ``processes`` share the
+    token: rounded down so that together they stay under it, but never none."""
+    return max(1, requests_per_second // processes)
 
 
 class RequestPace:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 import discord
 
 from bot.auctions.house import AuctionHouse
 from bot.auctions.read_models import PublicAuction
 from bot.delivery.failures import Failure
+from bot.delivery.leases import LeaseKeeper
 from bot.delivery.pacing import RequestPace
 from bot.interface import rendering
 from bot.interface.components import post_buttons
@@ -22,6 +24,9 @@ EDIT_RETRY_CAP = 300.0
 # Posts brought up to date after a restart are edited this many at a time, so a backlog of
 # them never crowds out the edits that bids cause.
 CATCH_UP_AT_ONCE = 20
+# Where several processes run, one at a time keeps the posts current: whoever holds this.
+LEASE_NAME = "post-editor"
+LEASE = timedelta(seconds=30)
 
 
 class PostEditor:
@@ -36,6 +41,10 @@ class PostEditor:
     messages) is replaced by a fresh copy; a channel that is gone marks the post lost (the
     audit channel is told once, and the post is never tried again); any other refusal
     (missing access, a bad request) is logged and not repeated until the next change.
+
+    With a ``lease``, posts are edited only while this process holds it: another process
+    holding it edits them (it finds the changes made here in ``posts_behind``), and once
+    that one dies and its lease runs out, this one takes over and catches up.
     """
 
     def __init__(
@@ -45,8 +54,10 @@ class PostEditor:
         interval: float,
         *,
         pace: RequestPace | None = None,
+        lease: LeaseKeeper | None = None,
     ) -> None:
         self._bot = bot
+        self._lease = lease
         self._pace = pace
         self._house = house
         self.interval = interval
@@ -59,9 +70,16 @@ class PostEditor:
         self._catch_up: asyncio.Task[None] | None = None
         self._worker_done = asyncio.Event()
 
+    @property
+    def editing(self) -> bool:
+        """Whether this process keeps the posts current (it holds the lease, if there is one)."""
+        return not self._stopped and (self._lease is None or self._lease.held)
+
     def changed(self, auction_id: int) -> None:
         if self._stopped:
             return  # shutting down: the next start refreshes every open post
+        if not self.editing:
+            return  # the process holding the lease shows it (the post is behind until then)
         self._dirty.add(auction_id)
         if auction_id not in self._workers:  # else the running worker renders this change too
             self._workers[auction_id] = asyncio.create_task(
@@ -80,7 +98,12 @@ class PostEditor:
     async def refresh_posts_behind(self) -> int:
         """After a restart, bring up to date the posts that missed a change (an edit that was
         waiting when the bot stopped is not lost), a few at a time in the background. Returns
-        how many there are."""
+        how many there are. Also how a lease holder finds the changes other processes made,
+        and what one that takes the lease over catches up on."""
+        if not self.editing:
+            return 0
+        if self._catch_up is not None and not self._catch_up.done():
+            return 0  # the running catch-up's posts come first; the next look finds the rest
         behind = await self._house.posts_behind()
         if behind:
             log.info("bringing %d post(s) up to date", len(behind))
@@ -103,6 +126,8 @@ class PostEditor:
                     await asyncio.sleep(wait)
                 # A change from here on is rendered by the next round.
                 self._dirty.discard(auction_id)
+                if not self.editing:
+                    return  # the lease was lost: its new holder edits this post
                 still_open = True
                 try:
                     still_open = await self.refresh(auction_id)

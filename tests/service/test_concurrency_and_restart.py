@@ -80,7 +80,7 @@ async def test_restart_closes_the_overdue_auction_once_and_delivers_once(db_url:
     reminders = RecordingTimer()
     service = make_service(db, clock, reminders)
     sender = RecordingSender()
-    dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=settings)
+    dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=settings, name="this-process")
     assert await service.resume() == 1
     assert await service.close_if_due(view.id) is None  # a late duplicate trigger: no effect
     while await dispatcher.deliver_due():
@@ -97,7 +97,12 @@ async def test_restart_closes_the_overdue_auction_once_and_delivers_once(db_url:
     service = make_service(db, clock, RecordingTimer())
     again = RecordingSender()
     assert await service.resume() == 0
-    assert await OutboxDispatcher(db, again, clock=clock, settings=settings).deliver_due() == 0
+    assert (
+        await OutboxDispatcher(
+            db, again, clock=clock, settings=settings, name="this-process"
+        ).deliver_due()
+        == 0
+    )
     assert again.delivered == []
     await db.close()
 
@@ -113,7 +118,9 @@ async def test_a_crash_between_close_and_delivery_delivers_after_restart(db_url:
 
     db = await open_url(db_url)
     sender = RecordingSender()
-    dispatcher = OutboxDispatcher(db, sender, clock=clock, settings=DeliverySettings())
+    dispatcher = OutboxDispatcher(
+        db, sender, clock=clock, settings=DeliverySettings(), name="this-process"
+    )
     while await dispatcher.deliver_due():
         pass
     assert "auction_closed" in sender.kinds()

@@ -4,7 +4,7 @@ transaction that caused them."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.messages import MessageKind, OutboxCounts, OutboxMessage
@@ -22,6 +22,11 @@ _SENDABLE = """
           AND opening.delivered_at IS NULL AND opening.failed_at IS NULL
     )
 """
+# No process holds it: never claimed, let go of, or held by a lease that ran out.
+_UNCLAIMED = "(o.claimed_until IS NULL OR o.claimed_until <= ?)"
+# Still pending and still claimed by the process recording what became of it. The lease may
+# have run out while it was sent: as long as nobody else claimed it, the record stands.
+_HELD_BY = "delivered_at IS NULL AND failed_at IS NULL AND claimed_by = ?"
 
 
 class SqlOutbox:
@@ -56,15 +61,16 @@ class SqlOutbox:
         return self._dialect.inserted_id(cursor)
 
     def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
-        """Pending messages due now, oldest first. An auction's messages wait while its opening
-        post is still pending (the post must exist before it is edited or answered); other
-        messages never wait for each other, so a member's closed DMs cannot hold up a result."""
+        """Pending messages due now that no process holds, oldest first. An auction's
+        messages wait while its opening post is still pending (the post must exist before it
+        is edited or answered); other messages never wait for each other, so a member's
+        closed DMs cannot hold up a result."""
         rows = self._conn.execute(
             "SELECT id, guild_id, auction_id, kind, payload, created_at, attempts"
             # The pending index, not a walk in id order through the delivered history first.
             f" FROM outbox AS o {self._dialect.indexed_by('outbox_pending')}"
-            f" WHERE {_SENDABLE} AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-            (to_us(now), limit),
+            f" WHERE {_SENDABLE} AND next_attempt_at <= ? AND {_UNCLAIMED} ORDER BY id LIMIT ?",
+            (to_us(now), to_us(now), limit),
         ).fetchall()
         return [
             OutboxMessage(
@@ -74,36 +80,78 @@ class SqlOutbox:
             for r in rows
         ]  # fmt: skip
 
+    def claim(self, *, by: str, now: datetime, lease: timedelta, limit: int) -> list[OutboxMessage]:
+        # Inside one write transaction, and SQLite has one writer at a time: nobody claims
+        # between this read and the update. The update checks again all the same, so the
+        # same two statements stay right where the read comes with FOR UPDATE SKIP LOCKED.
+        found = self.due(now, limit)
+        if not found:
+            return []
+        ids = [m.id for m in found]
+        marks = ", ".join("?" * len(ids))
+        claimed = {
+            row[0]
+            for row in self._conn.execute(
+                "UPDATE outbox SET claimed_by = ?, claimed_until = ?"
+                f" WHERE id IN ({marks}) AND delivered_at IS NULL AND failed_at IS NULL"
+                " AND (claimed_until IS NULL OR claimed_until <= ?) RETURNING id",
+                (by, to_us(now + lease), *ids, to_us(now)),
+            )
+        }
+        return [m for m in found if m.id in claimed]
+
     def next_due_at(self) -> datetime | None:
+        # A message another process holds is due again when its lease runs out.
         row = self._conn.execute(
-            "SELECT MIN(next_attempt_at) FROM outbox AS o"
-            f" {self._dialect.indexed_by('outbox_pending')}"
+            "SELECT MIN(CASE WHEN claimed_until > next_attempt_at THEN claimed_until"
+            f" ELSE next_attempt_at END) FROM outbox AS o {self._dialect.indexed_by('outbox_pending')}"
             f" WHERE {_SENDABLE}"
         ).fetchone()
         return None if row[0] is None else from_us(row[0])
 
-    def mark_delivered(self, message_id: int, at: datetime) -> bool:
-        """Mark delivered; False if it already was (so delivery is recorded exactly once)."""
+    def mark_delivered(self, message_id: int, at: datetime, *, by: str) -> bool:
+        """Mark delivered; False if it already was or ``by`` lost it (so delivery is
+        recorded exactly once)."""
         cursor = self._conn.execute(
             "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1"
-            " WHERE id = ? AND delivered_at IS NULL",
-            (to_us(at), message_id),
+            f" WHERE id = ? AND {_HELD_BY}",
+            (to_us(at), message_id, by),
         )
         return cursor.rowcount == 1
 
-    def mark_retry(self, message_id: int, *, error: str, retry_at: datetime) -> None:
-        self._conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
-            " WHERE id = ? AND delivered_at IS NULL",
-            (error[:500], to_us(retry_at), message_id),
+    def mark_retry(self, message_id: int, *, error: str, retry_at: datetime, by: str) -> bool:
+        cursor = self._conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+            f" claimed_by = NULL, claimed_until = NULL WHERE id = ? AND {_HELD_BY}",
+            (error[:500], to_us(retry_at), message_id, by),
         )
+        return cursor.rowcount == 1
 
-    def mark_failed(self, message_id: int, *, error: str, at: datetime) -> None:
-        self._conn.execute(
+    def mark_failed(self, message_id: int, *, error: str, at: datetime, by: str) -> bool:
+        cursor = self._conn.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ?"
-            " WHERE id = ? AND delivered_at IS NULL",
-            (error[:500], to_us(at), message_id),
+            f" WHERE id = ? AND {_HELD_BY}",
+            (error[:500], to_us(at), message_id, by),
         )
+        return cursor.rowcount == 1
+
+    def release(self, *, by: str | None) -> int:
+        sql = (
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
+            " WHERE delivered_at IS NULL AND failed_at IS NULL AND claimed_by IS NOT NULL"
+        )
+        if by is None:
+            return self._conn.execute(sql).rowcount
+        return self._conn.execute(f"{sql} AND claimed_by = ?", (by,)).rowcount
+
+    def cancel(self, message_id: int, *, error: str, at: datetime) -> bool:
+        cursor = self._conn.execute(
+            "UPDATE outbox SET last_error = ?, failed_at = ? WHERE id = ?"
+            " AND delivered_at IS NULL AND failed_at IS NULL"
+            " AND (claimed_until IS NULL OR claimed_until <= ?)",
+            (error[:500], to_us(at), message_id, to_us(at)),
+        )
+        return cursor.rowcount == 1
 
     def counts(self) -> OutboxCounts:
         row = self._conn.execute(
