@@ -39,6 +39,7 @@ auction_channel_id = {auctions}
 audit_channel_id = {audit}
 post_edit_interval = "{edit_interval}"
 http_connections = {http_connections}
+processes = {processes}
 {shards}
 
 [database]
@@ -104,6 +105,7 @@ class BotProcess:
             "moderator_role": MODERATOR_ROLE_ID,
             "edit_interval": "1s",
             "http_connections": 100,
+            "processes": 1,  # bot processes sharing the token (and the database)
             "snipe_window": "2s",
             "snipe_extension": "3s",
             "platform": "x",
