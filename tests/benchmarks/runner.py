@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def quick_run(module: str, *args: str, timeout: float) -> str:
-    """``python -m benchmarks.<module> --quick [args]``; its output, once it exited 0."""
+def quick_run(module: str, *args: str, timeout: float, env: Mapping[str, str] | None = None) -> str:
+    """``python -m benchmarks.<module> --quick [args]``; its output, once it exited 0.
+    ``env`` replaces the environment, as in ``subprocess.run``."""
     result = subprocess.run(
         [sys.executable, "-m", f"benchmarks.{module}", "--quick", *args],
         cwd=ROOT,
@@ -18,6 +20,7 @@ def quick_run(module: str, *args: str, timeout: float) -> str:
         text=True,
         timeout=timeout,
         check=False,
+        env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
