@@ -1,6 +1,8 @@
 """``python -m bot [--config PATH] [--shard-count N] [--shard-ids IDS] [run|sync]``: the
-composition root (``python -m bot sandbox``: the bot against a loopback Discord, see ``bot.sandbox.cli``;
-``python -m bot inventory import FILE --guild ID``: see ``bot.inventory_cli``).
+composition root (``python -m bot sandbox``: the bot against a loopback Discord, see
+``bot.sandbox.cli``; ``python -m bot inventory import FILE --guild ID``: see
+``bot.inventory_cli``; ``python -m bot migrate-db --from sqlite:///PATH --to
+postgresql://...``: see ``bot.migrate_db_cli``).
 
 Loads the config, opens and migrates the database, builds the core (use cases, events,
 close timer) and hands it to the bot, which adds the Discord side and runs until Ctrl-C or
@@ -37,7 +39,9 @@ The bot token comes from the {TOKEN_ENV} environment variable (or [discord].toke
 config file). The config file (default ./config.toml) holds every other setting: copy
 config.example.toml, which documents each key. `python -m bot sandbox --help`: try the bot
 in the browser against a local Discord, with no token. `python -m bot inventory import FILE
---guild ID`: add handles to a server's inventory from a CSV file. Exit codes: 0 stopped, 1 could not start or
+--guild ID`: add handles to a server's inventory from a CSV file. `python -m bot migrate-db
+--from sqlite:///PATH --to postgresql://USER@HOST:PORT/DB`: move everything from SQLite to an
+empty PostgreSQL database (stop the bot first). Exit codes: 0 stopped, 1 could not start or
 run (one line says why), 2 the config is unusable."""
 
 
@@ -144,7 +148,8 @@ async def run(config: Config, *, sync_mode: SyncMode = "auto") -> None:
 
 
 def _tool(argv: list[str]) -> int | None:
-    """Run ``sandbox`` or ``inventory`` if asked for (None: run the bot). Neither needs a token."""
+    """Run ``sandbox``, ``inventory`` or ``migrate-db`` if asked for (None: run the bot). None
+    of them needs a token."""
     if argv[:1] == ["sandbox"]:
         # The sandbox needs no config; it runs this same entry point as a child.
         from bot.sandbox.cli import main as sandbox  # noqa: PLC0415 - only for this command
@@ -155,6 +160,10 @@ def _tool(argv: list[str]) -> int | None:
         from bot.inventory_cli import main as inventory  # noqa: PLC0415 - only for this command
 
         return inventory(config + argv[len(config) + 1 :])
+    if argv[len(config) : len(config) + 1] == ["migrate-db"]:
+        from bot.migrate_db_cli import main as migrate_db  # noqa: PLC0415 - only for this command
+
+        return migrate_db(config + argv[len(config) + 1 :])
     return None
 
 
