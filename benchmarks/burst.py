@@ -234,6 +234,7 @@ def real_bot(emulator: DiscordEmulator, workdir: Path, profile: Path | None) -> 
             outbox="",
             extra="",
             shards="",  # one process, one shard
+            processes=1,
         ),
         encoding="utf-8",
     )
