@@ -456,11 +456,12 @@ def _median(rounds: Sequence[Phase]) -> Phase:
     return ordered[(len(ordered) - 1) // 2]
 
 
-def _ms(seconds: float | None) -> str:
+def ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.3f}"
 
 
-def _table(phases: Sequence[Phase]) -> list[str]:
+def phase_table(phases: Sequence[Phase]) -> list[str]:
+    """The phases as a table: counts, rates and latency percentiles (pg_bench prints it too)."""
     head = (
         f"{'phase':<38} {'bids':>7} {'accepted':>8} {'refused':>7} {'seconds':>8} "
         f"{'bids/s':>9} {'accepted/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
@@ -470,7 +471,7 @@ def _table(phases: Sequence[Phase]) -> list[str]:
         lines.append(
             f"{p.name:<38} {p.attempts:>7,} {p.accepted:>8,} {p.refused:>7,} {p.seconds:>8.3f} "
             f"{p.rate:>9,.0f} {p.accepted_rate:>10,.0f} "
-            f"{_ms(p.percentile(0.50)):>8} {_ms(p.percentile(0.99)):>8}"
+            f"{ms(p.percentile(0.50)):>8} {ms(p.percentile(0.99)):>8}"
         )
     return lines
 
@@ -478,7 +479,7 @@ def _table(phases: Sequence[Phase]) -> list[str]:
 def _result(label: str, phase: Phase) -> str:
     line = f"RESULT {label}: {phase.accepted_rate:,.0f} bids/s"
     if phase.latencies:
-        line += f" (p50 {_ms(phase.percentile(0.5))} ms, p99 {_ms(phase.percentile(0.99))} ms"
+        line += f" (p50 {ms(phase.percentile(0.5))} ms, p99 {ms(phase.percentile(0.99))} ms"
         if phase.refused:
             line += f"; {phase.accepted:,} accepted, {phase.refused:,} refused"
         line += ")"
@@ -587,7 +588,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     conc, bare = _median(concurrent), _median(limits)
     phases = [seq, conc, base, bare] + ([naive] if naive is not None else [])
-    for line in _table(phases):
+    for line in phase_table(phases):
         print(line)
     print()
     if opts.rounds > 1:

@@ -56,7 +56,8 @@ from benchmarks.bench import (
     SETTINGS,
     ConsistencyError,
     Phase,
-    _ms,
+    ms,
+    phase_table,
 )
 from benchmarks.common import NoReminders, print_machine
 from benchmarks.pg_common import Databases, databases, print_server
@@ -453,25 +454,10 @@ def _median(rounds: Sequence[Phase]) -> Phase:
     return ordered[(len(ordered) - 1) // 2]
 
 
-def _table(phases: Sequence[Phase]) -> list[str]:
-    head = (
-        f"{'phase':<38} {'bids':>7} {'accepted':>8} {'refused':>7} {'seconds':>8} "
-        f"{'bids/s':>9} {'accepted/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
-    )
-    lines = [head, "-" * len(head)]
-    for p in phases:
-        lines.append(
-            f"{p.name:<38} {p.attempts:>7,} {p.accepted:>8,} {p.refused:>7,} {p.seconds:>8.3f} "
-            f"{p.rate:>9,.0f} {p.accepted_rate:>10,.0f} "
-            f"{_ms(p.percentile(0.50)):>8} {_ms(p.percentile(0.99)):>8}"
-        )
-    return lines
-
-
 def _result(label: str, phase: Phase) -> str:
     return (
         f"RESULT {label}: {phase.rate:,.0f} bids/s ({phase.accepted_rate:,.0f} accepted/s;"
-        f" p50 {_ms(phase.percentile(0.5))} ms, p99 {_ms(phase.percentile(0.99))} ms;"
+        f" p50 {ms(phase.percentile(0.5))} ms, p99 {ms(phase.percentile(0.99))} ms;"
         f" {phase.accepted:,} accepted, {phase.refused:,} refused)"
     )
 
@@ -569,7 +555,7 @@ def _report(
         if drivers[1] is not None:
             asyncpg_bare = _median(drivers[1])
             phases.append(asyncpg_bare)
-    for line in _table(phases):
+    for line in phase_table(phases):
         print(line)
     print()
     if opts.rounds > 1:

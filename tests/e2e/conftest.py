@@ -28,6 +28,7 @@ from bot.sandbox import (
     StoredMessage,
     default_world,
 )
+from bot.sandbox.world import GuildSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -205,14 +206,22 @@ class BotProcess:
         return code
 
 
-@pytest.fixture
-async def emulator() -> AsyncIterator[DiscordEmulator]:
-    async with DiscordEmulator(default_world()) as emu:
+@contextlib.asynccontextmanager
+async def checked_emulator(world: list[GuildSpec]) -> AsyncIterator[DiscordEmulator]:
+    """The emulator of ``world``; on the way out, everything the bot sent matched Discord's
+    spec, asked for known routes and recovered from every 429."""
+    async with DiscordEmulator(world) as emu:
         yield emu
         await emu.flush_validation()
         assert emu.spec_violations == [], emu.spec_violations
         assert emu.unknown_requests == [], emu.unknown_requests
         assert emu.unrecovered_rate_limits() == [], emu.unrecovered_rate_limits()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[DiscordEmulator]:
+    async with checked_emulator(default_world()) as emu:
+        yield emu
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ from tests.e2e.conftest import (
     answered,
     auction_post,
     channel_texts,
+    checked_emulator,
     info,
     is_closed_post,
     reply_text,
@@ -67,12 +68,8 @@ BOTH = {
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[DiscordEmulator]:
-    async with DiscordEmulator([*default_world(), SHARD1]) as emu:
+    async with checked_emulator([*default_world(), SHARD1]) as emu:
         yield emu
-        await emu.flush_validation()
-        assert emu.spec_violations == [], emu.spec_violations
-        assert emu.unknown_requests == [], emu.unknown_requests
-        assert emu.unrecovered_rate_limits() == [], emu.unrecovered_rate_limits()
 
 
 Launch = Callable[..., Awaitable[BotProcess]]

@@ -1,13 +1,5 @@
-"""This suite runs on both stores: every test that uses ``db`` runs once on SQLite and once
-on PostgreSQL (a real server, started by the suite). A test about one store alone says so
-by overriding ``store_kind``."""
+"""This suite runs on both stores (see ``tests/both_stores.py``)."""
 
-from __future__ import annotations
+from tests.both_stores import both_stores
 
-import pytest
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_kind(request: pytest.FixtureRequest) -> str:
-    kind: str = request.param
-    return kind
+__all__ = ["both_stores"]
