@@ -98,6 +98,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+# Seconds a process trusts its copy of a server's settings when processes share a database.
+SHARED_SETTINGS_KEEP_FOR = 5.0
+
+
 async def run(config: Config, *, sync_mode: SyncMode = "auto") -> None:
     """Build everything and run the bot until it is closed."""
     clock = SystemClock()
@@ -112,8 +116,10 @@ async def run(config: Config, *, sync_mode: SyncMode = "auto") -> None:
     )
     scheduler = CloseScheduler()
     core = build_core(
-        store, bus, clock=clock, timer=scheduler, defaults=config.server, start_timer=scheduler
-    )
+        store, bus, clock=clock, timer=scheduler, defaults=config.server, start_timer=scheduler,
+        # Other processes may change a server's settings on PostgreSQL: trust a copy 5 s.
+        settings_keep_for=SHARED_SETTINGS_KEEP_FOR if config.database.postgres_url else None,
+    )  # fmt: skip
     bot = AuctionBot(config=config, core=core, scheduler=scheduler, sync_mode=sync_mode)
     loop = asyncio.get_running_loop()
     closing: set[asyncio.Task[None]] = set()

@@ -57,10 +57,13 @@ def build_core(
     defaults: ServerSettings,
     start_timer: StartTimer | None = None,
     zipf: Callable[[str], float] = english_zipf,
+    settings_keep_for: float | None = None,
 ) -> Core:
     """``bus`` must be the one ``store`` publishes its committed events to. Without a
-    ``start_timer``, scheduled starts are left to the sweep (at most a minute late)."""
-    book = SettingsBook(store, defaults)
+    ``start_timer``, scheduled starts are left to the sweep (at most a minute late).
+    ``settings_keep_for``: where other processes share the store, how many seconds a
+    server's cached settings are trusted (they cannot tell this process of their changes)."""
+    book = SettingsBook(store, defaults, keep_for=settings_keep_for)
     closing = Closing(store, clock, timer, Restock(defaults))
     starter = Starter(store, clock, book, timer, start_timer or SweepOnly())
     house = AuctionHouse(

@@ -97,6 +97,18 @@ class AuctionBot(commands.AutoShardedBot):
             return
         # Several processes may each run some of the shards: the log says which, and where.
         log.info("starting %s", self.shards_text())
+        discord_settings = self.config.discord
+        if (
+            discord_settings.processes == 1
+            and len(discord_settings.shards) < discord_settings.total_shards
+        ):
+            # Other processes run the other shards, yet this one believes it is alone: at
+            # start it would take over their outbox claims and the post editing.
+            log.warning(
+                "this process runs some of the %d shards, so others run the rest, but"
+                " [discord].processes is 1: set it to how many processes share the token",
+                discord_settings.total_shards,
+            )
         self.house.settings.use_directory(CachedDirectory(self))
         # APScheduler's asyncio scheduler needs the running loop, which exists only now.
         self.scheduler.start()

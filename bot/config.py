@@ -413,6 +413,23 @@ def _database(database: _Section, base_dir: Path, environ: Mapping[str, str]) ->
     )
 
 
+def _check_processes(discord: DiscordSettings, database: DatabaseSettings) -> None:
+    """Several processes need a database they can share, and each needs at least one
+    request a second of the bot's budget."""
+    if discord.processes > 1 and not database.postgres_url:
+        raise ConfigError(
+            f"[discord].processes is {discord.processes}, but a SQLite file serves one bot"
+            " process: keep it at 1, or set [database].url (or DATABASE_URL) to a PostgreSQL"
+            " database the processes share."
+        )
+    if discord.processes > discord.requests_per_second:
+        raise ConfigError(
+            f"[discord].processes ({discord.processes}) is more than"
+            f" [discord].requests_per_second ({discord.requests_per_second}): each process"
+            " needs at least one request a second of the bot's budget."
+        )
+
+
 def parse_config(
     raw: Mapping[str, Any], *, base_dir: Path, environ: Mapping[str, str] | None = None
 ) -> Config:
@@ -442,6 +459,7 @@ def parse_config(
     discord_settings = replace(discord_settings, shard_count=shard_count, shard_ids=shard_ids)
 
     database_settings = _database(_table(raw, "database"), base_dir, environ)
+    _check_processes(discord_settings, database_settings)
     server = _server_defaults(raw, discord)
     delivery, notes = _delivery(_table(raw, "outbox"))
     return Config(

@@ -78,7 +78,12 @@ class PostgresServer:
             as_user = ["runuser", "-u", "postgres", "--"]
         server = cls(bin_dir, root, _free_port(), as_user)
         data = root / "data"
-        server._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
+        # An English collation, as a server set up by an operator usually has (not the C
+        # locale this machine would give): the schema must not depend on the server's.
+        server._run(
+            "initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+            "--locale-provider=icu", "--icu-locale=en-US", "--locale=C.UTF-8",
+        )  # fmt: skip
         options = (
             f"-c listen_addresses=127.0.0.1 -p {server.port} -k {root} -c fsync=off"
             f" -c synchronous_commit=off -c full_page_writes=off"

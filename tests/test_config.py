@@ -121,7 +121,8 @@ def test_values_are_parsed(tmp_path: Path) -> None:
     raw["outbox"] = {"keep_delivered": "90d"}
     raw["discord"]["requests_per_second"] = 25
     raw["discord"]["http_connections"] = 16
-    raw["discord"]["processes"] = 3
+    raw["discord"]["processes"] = 3  # several processes: they share a PostgreSQL database
+    raw["database"] = {"url": "postgresql://bot@db.example/auctions"}
     raw["outbox"]["lease"] = "2m"
     config = parse_config(raw, base_dir=tmp_path, environ={})
     assert config.discord.processes == 3
@@ -291,3 +292,20 @@ def test_one_process_and_a_one_minute_lease_by_default(tmp_path: Path) -> None:
     config = parse_config({}, base_dir=tmp_path, environ={})
     assert config.discord.processes == 1
     assert config.outbox.lease == timedelta(seconds=60)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[discord]\nprocesses = 2\n", r"a SQLite file serves one bot process"),
+        (
+            '[discord]\nprocesses = 30\nrequests_per_second = 20\n[database]\nurl = "postgresql://db/x"\n',
+            r"each process needs at least one request a second",
+        ),
+    ],
+)
+def test_processes_must_fit_the_store_and_the_budget(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text), environ={"DISCORD_TOKEN": "t"})

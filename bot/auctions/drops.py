@@ -136,10 +136,17 @@ class Drops:
             if handles is not None:
                 items = _named(uow, guild_id, handles)
             else:
-                items, _ = uow.inventory.page(
+                found, _ = uow.inventory.page(
                     guild_id, status=ItemStatus.AVAILABLE, containing=handle_key(search or ""),
                     tag=tag_key, sort="value", offset=0, limit=asked,
                 )  # fmt: skip
+                # Each read again, locked where several processes write: one that another
+                # drop, a start or a removal took meanwhile is left out, never taken twice.
+                items = [
+                    item
+                    for item in (uow.inventory.get(f.id) for f in found)
+                    if item.status is ItemStatus.AVAILABLE
+                ]
             if not items:
                 raise InvalidInput(
                     "No available inventory handle matches: `/inventory list status:available` "

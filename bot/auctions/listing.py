@@ -120,11 +120,13 @@ def list_handle(
     action: str = "start",
 ) -> Auction:
     """Open the auction, queue its post and audit it. Refuses a sold handle or one already up."""
+    # The open auction first: where several processes write, this read waits for a close of
+    # it in progress, so the sale that close records is seen by the next read.
+    if uow.auctions.find_open(guild_id, handle.key) is not None:
+        raise HandleUnavailable(open_refusal(handle))
     sale = uow.sales.current(guild_id, handle.key)
     if sale is not None:
         raise HandleUnavailable(sold_refusal(handle, sale, currency))
-    if uow.auctions.find_open(guild_id, handle.key) is not None:
-        raise HandleUnavailable(open_refusal(handle))
     auction = uow.auctions.add(
         guild_id=guild_id,
         handle=handle,

@@ -21,6 +21,9 @@ class PostRecords:
         """Remember where the auction's live post is now."""
 
         def transaction(uow: UnitOfWork) -> None:
+            # Read first (locked where several processes write), so that the revision this
+            # change takes comes after that of any bid committed before it.
+            uow.auctions.get(auction_id)
             uow.auctions.set_post(auction_id, channel_id, message_id)
             uow.record(PostPublished(auction_id, channel_id, message_id))
 

@@ -5,6 +5,7 @@ channel; a running auction keeps the terms and currency it started with."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -43,15 +44,27 @@ MAX_ROLES = 50
 
 class SettingsBook:
     """Each server's settings: the configured defaults (its own channels and roles only)
-    with the server's overrides applied, cached until they change."""
+    with the server's overrides applied, cached until they change.
+
+    This process hears of its own changes (``forget`` on ``SettingsChanged``); where other
+    processes share the database, it cannot hear of theirs, so ``keep_for`` bounds how long
+    a cached copy is trusted (seconds; None: until this process changes it)."""
 
     def __init__(
-        self, store: Store, defaults: ServerSettings, directory: GuildDirectory | None = None
+        self,
+        store: Store,
+        defaults: ServerSettings,
+        directory: GuildDirectory | None = None,
+        *,
+        keep_for: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self.defaults = defaults
         self._directory: GuildDirectory = directory or TrustingDirectory()
-        self._cache: dict[int, ServerSettings] = {}
+        self._keep_for = keep_for
+        self._monotonic = monotonic
+        self._cache: dict[int, tuple[ServerSettings, float]] = {}
         # Bumped on every forget: a read that started before it must not be cached after it.
         self._generation: dict[int, int] = {}
         self._epoch = 0
@@ -108,13 +121,14 @@ class SettingsBook:
 
     async def for_guild(self, guild_id: int) -> ServerSettings:
         cached = self._cache.get(guild_id)
-        if cached is not None:
-            return cached
+        now = self._monotonic()
+        if cached is not None and (self._keep_for is None or now - cached[1] < self._keep_for):
+            return cached[0]
         seen = (self._epoch, self._generation.get(guild_id, 0))
         settings = effective(self.defaults_for(guild_id), await self.overrides(guild_id))
         # A change committed while this read was under way must not be cached over.
         if (self._epoch, self._generation.get(guild_id, 0)) == seen:
-            self._cache[guild_id] = settings
+            self._cache[guild_id] = (settings, now)
         return settings
 
 

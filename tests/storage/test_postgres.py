@@ -191,3 +191,45 @@ async def test_two_processes_closing_the_same_auctions_close_each_once(
         lambda c: c.execute("SELECT count(*) FROM sold_handles").fetchone()[0]
     )
     assert sold == len(ids)
+
+
+async def test_a_setting_changed_by_one_process_reaches_the_other_within_its_keep_for(
+    stores: list[PostgresStore],
+) -> None:
+    from bot.auctions.server_settings import SettingsBook  # noqa: PLC0415
+    from tests.conftest import SETTINGS  # noqa: PLC0415
+
+    changer = make_service(stores[0], ManualClock(), RecordingTimer())
+    ticks = [0.0]
+    other = SettingsBook(stores[1], SETTINGS, keep_for=5.0, monotonic=lambda: ticks[0])
+    assert (await other.for_guild(GUILD)).currency.name == "credits"
+    await changer.set_setting(GUILD, MOD, "currency.name", "gems")
+    ticks[0] = 4.9  # its copy is still trusted: it cannot hear of another process's change
+    assert (await other.for_guild(GUILD)).currency.name == "credits"
+    ticks[0] = 5.0  # then it reads the server's settings again
+    assert (await other.for_guild(GUILD)).currency.name == "gems"
+
+
+async def test_two_processes_dropping_from_one_inventory_never_schedule_a_handle_twice(
+    stores: list[PostgresStore],
+) -> None:
+    from bot.domain.errors import InvalidInput  # noqa: PLC0415
+    from tests.service.test_stock import csv_bytes  # noqa: PLC0415
+
+    clock = ManualClock()
+    houses = [make_service(s, clock, RecordingTimer()) for s in stores]
+    rows = [[f"drop{n:02}", "50", "", "", "", ""] for n in range(12)]
+    await houses[0].stock.import_csv(GUILD, MOD, csv_bytes(rows))
+    # Both at once, each asking for every available handle.
+    results = await asyncio.gather(
+        *(h.drops.create(GUILD, MOD, start="in 1h", count=12, duration="1h") for h in houses),
+        return_exceptions=True,
+    )
+    assert all(not isinstance(r, Exception) or isinstance(r, InvalidInput) for r in results), (
+        results
+    )
+    starts = await stores[0].on_connection(
+        lambda c: c.execute("SELECT inventory_id FROM scheduled_starts").fetchall()
+    )
+    inventory_ids = [i for (i,) in starts]
+    assert len(inventory_ids) == len(set(inventory_ids)) == 12  # each handle in one drop

@@ -193,3 +193,22 @@ async def test_without_a_configured_currency_old_auctions_get_the_default(db_pat
         assert rows == [(Currency().name, Currency().max_amount)]
     finally:
         await store.close()
+
+
+async def test_handles_sort_by_code_point_on_both_stores(db: SqliteStore) -> None:
+    # PostgreSQL would otherwise sort by the database's locale (en_US puts '_' and digits
+    # elsewhere), and pages of /inventory list would differ from SQLite's.
+    from bot.domain.inventory import NewItem, StockPrices  # noqa: PLC0415
+
+    keys = ["a_b", "ab", "a1", "Ab", "a", "b_", "_a", "10", "9"]
+    items = [
+        NewItem(Handle(display=k, key=k), StockPrices(None, None, None), (), "", 50) for k in keys
+    ]
+    await db.write(lambda uow: uow.inventory.add_many(GUILD, items, by=1, at=NOW))
+    page, total = await db.read(
+        lambda uow: uow.inventory.page(
+            GUILD, status=None, containing="", tag=None, sort="name", offset=0, limit=50
+        )
+    )
+    assert total == len(keys)
+    assert [i.handle.key for i in page] == sorted(keys)

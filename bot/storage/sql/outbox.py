@@ -81,9 +81,8 @@ class SqlOutbox:
         ]  # fmt: skip
 
     def claim(self, *, by: str, now: datetime, lease: timedelta, limit: int) -> list[OutboxMessage]:
-        # Inside one write transaction, and SQLite has one writer at a time: nobody claims
-        # between this read and the update. The update checks again all the same, so the
-        # same two statements stay right where the read comes with FOR UPDATE SKIP LOCKED.
+        # The UPDATE checks the claim again: on PostgreSQL, a process whose read raced
+        # another's waits on the rows' locks and then claims only what is still free.
         found = self.due(now, limit)
         if not found:
             return []
