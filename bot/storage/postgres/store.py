@@ -120,8 +120,11 @@ class PostgresStore:
         except BaseException as exc:
             await store._shutdown()
             if isinstance(exc, (psycopg.Error, psycopg_pool.PoolTimeout)):
+                # One line: the server's words (which may span lines), then what to check.
+                said = " ".join(str(exc).split()) or type(exc).__name__
+                said += "" if said.endswith((".", "?", "!")) else "."
                 raise StartupError(
-                    f"cannot use the database {safe_url(url)}: {str(exc).strip() or type(exc).__name__}."
+                    f"cannot use the database {safe_url(url)}: {said}"
                     " Check that PostgreSQL is running there and the database exists."
                 ) from exc
             raise
