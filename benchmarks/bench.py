@@ -55,10 +55,11 @@ from bot.auctions.restock import Restock
 from bot.bootstrap import build_core
 from bot.clock import SystemClock
 from bot.domain.access import Actor
-from bot.domain.auction import Terms
+from bot.domain.auction import Auction, Terms
 from bot.domain.errors import BidRefused
 from bot.domain.handles import HandlePolicy
 from bot.domain.money import Currency, IncrementRule
+from bot.domain.records import StoredBid
 from bot.domain.settings import HouseRules, ServerSettings
 from bot.messagebus import MessageBus
 from bot.storage.sql.repositories import SqlRepositories
@@ -431,7 +432,12 @@ def check_consistency(path: Path, auction_id: int, accepted: int) -> None:
         stored = repositories.auctions.bids(auction_id)
     finally:
         conn.close()
-    where = f"{path.name}, auction {auction_id}"
+    check_stored(f"{path.name}, auction {auction_id}", auction, stored, accepted)
+
+
+def check_stored(where: str, auction: Auction, stored: Sequence[StoredBid], accepted: int) -> None:
+    """Raise ``ConsistencyError`` unless ``stored`` (the auction's bids, in order) holds
+    exactly the ``accepted`` bids and left the auction's price where it is."""
     if len(stored) != accepted:
         raise ConsistencyError(f"{where}: {len(stored)} bid rows, but {accepted} bids accepted")
     if auction.standing.bid_count != accepted:

@@ -33,14 +33,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Any
 
 import psycopg
@@ -56,11 +54,12 @@ from benchmarks.bench import (
     SETTINGS,
     ConsistencyError,
     Phase,
+    check_stored,
     ms,
     phase_table,
 )
 from benchmarks.common import NoReminders, print_machine
-from benchmarks.pg_common import Databases, databases, print_server
+from benchmarks.pg_common import Databases, databases, print_load, print_server
 from bot.auctions.bidding import place_bid
 from bot.auctions.common import open_auction
 from bot.auctions.house import AuctionHouse
@@ -424,20 +423,7 @@ def check_state(url: str, auction_id: int, accepted: int) -> None:
         auction = repositories.auctions.get(auction_id)
         stored = repositories.auctions.bids(auction_id)
     where = f"auction {auction_id}"
-    if len(stored) != accepted:
-        raise ConsistencyError(f"{where}: {len(stored)} bid rows, but {accepted} bids accepted")
-    if auction.standing.bid_count != accepted:
-        raise ConsistencyError(
-            f"{where}: bid_count {auction.standing.bid_count}, but {accepted} accepted"
-        )
-    prices = [bid.price_after for bid in stored]
-    if any(later < earlier for earlier, later in pairwise(prices)):
-        raise ConsistencyError(f"{where}: the price went down between bids")
-    expected = prices[-1] if prices else None
-    if auction.standing.price != expected:
-        raise ConsistencyError(
-            f"{where}: price {auction.standing.price}, but the last bid left it at {expected}"
-        )
+    check_stored(where, auction, stored, accepted)
     replayed = replay(auction.terms, [PlacedBid(b.bidder_id, b.amount, b.maximum) for b in stored])
     if replayed != auction.standing:
         raise ConsistencyError(
@@ -604,8 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with databases(opts.url) as dbs:
         print_machine()
         print_server(dbs, started=opts.url is None)
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(f"  {'load':<10} {load} (1, 5, 15 min, at the start)")
+        print_load()
         print("settings")
         print(f"  {'bids':<10} {opts.bids:,} per phase (+{opts.warmup:,} unmeasured warm-up bids)")
         print(f"  {'in flight':<10} {opts.concurrency:,} bids at once, ticket bidding")

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
 import subprocess
 import sys
 import time
@@ -36,7 +35,7 @@ import psycopg
 
 from benchmarks.close_storm import SETTINGS
 from benchmarks.common import print_machine
-from benchmarks.pg_common import Databases, databases, print_server
+from benchmarks.pg_common import Databases, databases, print_load, print_server
 from bot.bootstrap import build_core
 from bot.clock import SystemClock
 from bot.domain.events import AuctionClosed
@@ -276,8 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with databases(opts.url) as dbs:
         print_machine()
         print_server(dbs, started=opts.url is None)
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(f"  {'load':<10} {load} (1, 5, 15 min, at the start)")
+        print_load()
         print("settings")
         print(
             f"  {'auctions':<10} {opts.auctions:,} across {SERVERS} servers, every other one bid on"

@@ -3,6 +3,7 @@ migrated database per phase, and the server's line in the machine block."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,3 +81,9 @@ def print_server(dbs: Databases, *, started: bool) -> None:
     where = "throwaway server started by the benchmark (tests/postgres_server.py)"
     print(f"  {'postgres':<10} {dbs.server_line()}")
     print(f"  {'server':<10} {where if started else 'the one --url names'}")
+
+
+def print_load() -> None:
+    """The machine's load averages as the run starts: PostgreSQL shares its cores."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"  {'load':<10} {load} (1, 5, 15 min, at the start)")

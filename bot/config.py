@@ -73,6 +73,8 @@ class DiscordSettings:
 
 
 DATABASE_URL_ENV = "DATABASE_URL"
+# How a database URL names its store (the config, DATABASE_URL and migrate-db read them).
+SQLITE_SCHEME = "sqlite:///"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -86,7 +88,7 @@ class DatabaseSettings:
 
     @property
     def url(self) -> str:
-        return self.postgres_url or f"sqlite:///{self.path}"
+        return self.postgres_url or f"{SQLITE_SCHEME}{self.path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,15 +399,13 @@ def _database(database: _Section, base_dir: Path, environ: Mapping[str, str]) ->
             path=path, synchronous=synchronous, postgres_url=url, pool_size=pool_size
         )
     if url:
-        if not url.startswith("sqlite:///") or url == "sqlite:///":
+        if not url.startswith(SQLITE_SCHEME) or url == SQLITE_SCHEME:
+            given = f", not {url.split('://')[0]!r}..." if "://" in url else ""
             raise ConfigError(
                 f"{where} must be sqlite:///path/to/auctions.db or"
-                f" postgresql://user@host:port/dbname, not {url.split('://')[0]!r}..."
-                if "://" in url
-                else f"{where} must be sqlite:///path/to/auctions.db or"
-                " postgresql://user@host:port/dbname."
+                f" postgresql://user@host:port/dbname{given}."
             )
-        path = Path(url.removeprefix("sqlite:///"))
+        path = Path(url.removeprefix(SQLITE_SCHEME))
     return DatabaseSettings(
         path=path if path.is_absolute() else base_dir / path,
         synchronous=synchronous,

@@ -16,15 +16,13 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
-from bot.config import ConfigError, load_config
+from bot.config import POSTGRES_SCHEMES, SQLITE_SCHEME, ConfigError, load_config
 from bot.domain.money import Currency
 from bot.ports import StartupError
 from bot.storage.migrate_db import migrate_db
 from bot.storage.postgres.store import safe_url
 from bot.storage.transfer import CopyMismatch, Moved
 
-SQLITE = "sqlite:///"
-POSTGRES = ("postgresql://", "postgres://")
 DEFAULT_CONFIG = Path("config.toml")
 FINISHED = (
     "PostgreSQL now holds everything; point [database] url (or DATABASE_URL) at it and start"
@@ -71,18 +69,18 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def _sqlite_path(url: str) -> Path:
-    if not url.startswith(SQLITE):
+    if not url.startswith(SQLITE_SCHEME):
         raise BadArgument(
             f"--from must be a sqlite:/// URL (sqlite:///path/to/file.db), not {url!r}"
         )
-    path = url.removeprefix(SQLITE)
+    path = url.removeprefix(SQLITE_SCHEME)
     if not path or path == ":memory:":
         raise BadArgument("--from must name a SQLite file: sqlite:///path/to/file.db")
     return Path(path)
 
 
 def _postgres_url(url: str) -> str:
-    if not url.startswith(POSTGRES):
+    if not url.startswith(POSTGRES_SCHEMES):
         shown = safe_url(url) if "@" in url else url
         raise BadArgument(
             f"--to must be a postgresql:// URL (postgresql://user@host:port/db), not {shown!r}"

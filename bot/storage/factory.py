@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.config import DatabaseSettings
+from bot.config import POSTGRES_SCHEMES, SQLITE_SCHEME, DatabaseSettings
 from bot.domain.events import Event
 from bot.domain.money import Currency
 from bot.storage.postgres.store import PostgresStore
@@ -43,12 +43,12 @@ async def open_store(
 
 async def open_url(url: str, *, publish: Publish = _no_events) -> SqliteStore | PostgresStore:
     """The store at ``url`` (``sqlite:///path`` or ``postgresql://...``), with defaults."""
-    if url.startswith(("postgresql://", "postgres://")):
+    if url.startswith(POSTGRES_SCHEMES):
         return await open_store(DatabaseSettings(postgres_url=url), publish=publish)
     return await open_store(DatabaseSettings(path=_sqlite_path(url)), publish=publish)
 
 
 def _sqlite_path(url: str) -> Path:
-    if not url.startswith("sqlite:///"):
+    if not url.startswith(SQLITE_SCHEME):
         raise ValueError(f"not a database URL: {url!r}")
-    return Path(url.removeprefix("sqlite:///"))
+    return Path(url.removeprefix(SQLITE_SCHEME))
