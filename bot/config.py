@@ -18,6 +18,15 @@ from bot.domain.access import AccessPolicy
 from bot.domain.errors import AuctionError
 from bot.domain.handles import HandlePolicy
 from bot.domain.money import DEFAULT_MAX_AMOUNT, Currency
+from bot.domain.payments import (
+    MAX_DEFAULTS_TO_BAR,
+    MAX_SECOND_CHANCES,
+    MAX_TIERS,
+    PaymentRules,
+    TrustLimits,
+    TrustTier,
+    money_mode,
+)
 from bot.domain.relist import RelistPolicy
 from bot.domain.settings import (
     MAX_CURRENCY_AMOUNT,
@@ -26,6 +35,7 @@ from bot.domain.settings import (
     ServerSettings,
     StockRules,
     currency_name,
+    deadline,
     duration,
     generic_rules,
     increment,
@@ -112,6 +122,8 @@ KNOWN_KEYS: dict[str, set[str]] = {
     "inventory": {"base_price", "min_sales"},
     "drops": {"announce_lead"},
     "relist": {"enabled", "wait", "drop_percent", "floor", "max_relists"},
+    "money": {"mode", "payment_deadline", "offer_deadline", "second_chances", "defaults_to_bar"},
+    "limits": {"tiers"},
     "handles.generic": {"min_length", "max_length", "characters"},
     "currency": {"name", "max_amount"},
     "bidding": {
@@ -316,6 +328,8 @@ def _server_defaults(raw: Mapping[str, Any], discord: _Section) -> ServerSetting
         audit_channel_id=discord.snowflake("audit_channel_id"),
         stock=_stock_rules(_table(raw, "inventory"), _table(raw, "drops")),
         relist=_relist_policy(_table(raw, "relist")),
+        payments=_payment_rules(_table(raw, "money")),
+        limits=_trust_limits(_table(raw, "limits")),
     )
     try:
         settings.check(lambda key: "[{}].{}".format(*key.split(".")))
@@ -330,6 +344,46 @@ def _stock_rules(inventory: _Section, drops: _Section) -> StockRules:
         min_sales=inventory.integer("min_sales", 5, low=1, high=1000),
         drop_lead=drops.duration("announce_lead", timedelta(hours=1)),
     )
+
+
+def _payment_rules(money: _Section) -> PaymentRules:
+    defaults = PaymentRules()
+    return PaymentRules(
+        mode=_checked(money_mode, money.text("mode", defaults.mode.value), "[money].mode"),
+        payment_deadline=_checked(
+            deadline,
+            money.data.get("payment_deadline", "48h"),
+            "[money].payment_deadline",
+        ),
+        offer_deadline=_checked(
+            deadline, money.data.get("offer_deadline", "24h"), "[money].offer_deadline"
+        ),
+        second_chances=money.integer(
+            "second_chances", defaults.second_chances, low=0, high=MAX_SECOND_CHANCES
+        ),
+        defaults_to_bar=money.integer(
+            "defaults_to_bar", defaults.defaults_to_bar, low=0, high=MAX_DEFAULTS_TO_BAR
+        ),
+    )
+
+
+def _trust_limits(limits: _Section) -> TrustLimits:
+    tiers = limits.data.get("tiers", [])
+    where = "[limits].tiers"
+    shape = (
+        f"{where} must be a list of tables such as {{ amount = 10000, role_id = 123 }} "
+        "(bids above amount need the role)"
+    )
+    if not isinstance(tiers, list) or len(tiers) > MAX_TIERS:
+        raise ConfigError(f"{shape}, at most {MAX_TIERS}.")
+    parsed = []
+    for tier in tiers:
+        if not isinstance(tier, dict) or set(tier) != {"amount", "role_id"}:
+            raise ConfigError(f"{shape}.")
+        amount = _checked(whole_number, tier["amount"], f"{where} amount", low=1)
+        role_id = _checked(whole_number, tier["role_id"], f"{where} role_id", low=1)
+        parsed.append(TrustTier(amount, role_id))
+    return TrustLimits(tuple(parsed))
 
 
 def _relist_policy(relist: _Section) -> RelistPolicy:

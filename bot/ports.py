@@ -24,6 +24,7 @@ from bot.domain.inventory import (
 )
 from bot.domain.messages import MessageKind, OutboxCounts, OutboxMessage
 from bot.domain.money import Currency
+from bot.domain.payments import MoneyMode
 from bot.domain.records import AuditEntry, Sale, StoredBid
 
 T = TypeVar("T")
@@ -44,6 +45,7 @@ class AuctionRepository(Protocol):
         channel_id: int | None,
         relist_number: int = 0,
         relisted_from: int | None = None,
+        money: MoneyMode = MoneyMode.NONE,
     ) -> Auction:
         """Insert an open auction. Raises ``HandleUnavailable`` if the handle already has an
         open auction on the server (also when another transaction won that race)."""

@@ -13,6 +13,7 @@ from bot.config import (
     parse_config,
     with_shards,
 )
+from bot.domain.payments import MoneyMode
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,8 +98,8 @@ def test_unknown_section_lists_the_sections(tmp_path: Path) -> None:
         load_config(write(tmp_path, "[foo]\nkey = 1\n"), environ={"DISCORD_TOKEN": "t"})
     assert str(info.value) == (
         "Unknown section [foo]; the sections are [discord], [database], [handles], "
-        "[inventory], [drops], [relist], [handles.generic], [currency], [bidding], [auctions], "
-        "[permissions], [outbox]."
+        "[inventory], [drops], [relist], [money], [limits], [handles.generic], [currency], "
+        "[bidding], [auctions], [permissions], [outbox]."
     )
 
 
@@ -309,3 +310,38 @@ def test_processes_must_fit_the_store_and_the_budget(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, text), environ={"DISCORD_TOKEN": "t"})
+
+
+def test_money_and_trust_tiers_come_from_the_file(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            '[money]\nmode = "pledge"\npayment_deadline = "2h"\nsecond_chances = 3\n'
+            "[limits]\ntiers = [{ amount = 10000, role_id = 55 }, { amount = 500, role_id = 7 }]\n",
+        ),
+        environ={"DISCORD_TOKEN": "t"},
+    )
+    payments = config.server.payments
+    assert payments.mode is MoneyMode.PLEDGE
+    assert payments.payment_deadline == timedelta(hours=2)
+    assert payments.second_chances == 3
+    assert [(t.amount, t.role_id) for t in config.server.limits.tiers] == [(500, 7), (10000, 55)]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[money]\nmode = "cash"\n', "[money].mode must be one of none, wallet, pledge"),
+        ('[money]\npayment_deadline = "10s"\n', "[money].payment_deadline must be at least 1m"),
+        ("[money]\nsecond_chances = 11\n", "[money].second_chances must be between 0 and 10"),
+        ("[limits]\ntiers = [{ amount = 5 }]\n", "[limits].tiers must be a list of tables"),
+        (
+            "[limits]\ntiers = [{ amount = 0, role_id = 1 }]\n",
+            "[limits].tiers amount must be at least 1",
+        ),
+    ],
+)
+def test_bad_money_settings_are_named(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), environ={"DISCORD_TOKEN": "t"})
+    assert message in str(info.value)

@@ -16,6 +16,7 @@ from bot.domain.handles import Handle, HandlePolicy
 from bot.domain.inventory import InventoryItem, ItemStatus, StockPrices
 from bot.domain.messages import MessageKind
 from bot.domain.money import Currency
+from bot.domain.payments import MoneyMode
 from bot.domain.records import Sale
 from bot.domain.valuation import brand_match
 from bot.unit_of_work import UnitOfWork
@@ -118,6 +119,7 @@ def list_handle(
     relist_number: int = 0,
     relisted_from: int | None = None,
     action: str = "start",
+    money: MoneyMode = MoneyMode.NONE,
 ) -> Auction:
     """Open the auction, queue its post and audit it. Refuses a sold handle or one already up."""
     # The open auction first: where several processes write, this read waits for a close of
@@ -139,6 +141,7 @@ def list_handle(
         channel_id=channel_id,
         relist_number=relist_number,
         relisted_from=relisted_from,
+        money=money,
     )
     detail = (
         f"starting bid {currency.format(terms.starting_bid)}, "
@@ -146,6 +149,7 @@ def list_handle(
         + (", with a reserve" if terms.reserve else "")
         + (f", buy now {currency.format(terms.buy_now)}" if terms.buy_now else "")
         + (f", relist #{relist_number}" if relist_number else "")
+        + (f", paid by {money.value}" if money is not MoneyMode.NONE else "")
     )
     # The post first: the auction's later messages wait until it is out.
     uow.queue(

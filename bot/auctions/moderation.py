@@ -107,7 +107,7 @@ class Moderation:
             auction = list_handle(
                 uow, guild_id=guild_id, handle=parsed, platform=settings.handles.platform,
                 terms=terms, currency=currency, actor=actor, now=now, length=length,
-                channel_id=channel_id, why=overriding,
+                channel_id=channel_id, why=overriding, money=settings.payments.mode,
             )  # fmt: skip
             if item is not None:
                 uow.inventory.set_status(

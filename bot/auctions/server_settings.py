@@ -16,6 +16,7 @@ from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotPermitted
 from bot.domain.events import SettingsChanged
 from bot.domain.handles import handle_key, normalise
+from bot.domain.payments import format_tiers
 from bot.domain.settings import (
     ALL_KEYS,
     AUCTION_CHANNEL,
@@ -170,6 +171,8 @@ def stored_value(settings: ServerSettings, key: str) -> str:  # noqa: PLR0911 (o
             return format_names(settings.handles.reserved)
         case "handles.brands":
             return format_names(settings.handles.brands)
+        case "limits.tiers":
+            return format_tiers(settings.limits)
     raise InvalidInput(f"`{quote(key)}` is not a setting; the settings are {', '.join(ALL_KEYS)}.")
 
 

@@ -112,6 +112,7 @@ def start_if_due(
             relist_number=start.relist_number,
             relisted_from=start.relisted_from,
             action="relist" if relist else "drop-start",
+            money=settings.payments.mode,
             why=f"drop #{start.drop_id}" if start.drop_id is not None else None,
         )
     except AuctionError as exc:

@@ -10,6 +10,7 @@ from enum import StrEnum
 from bot.domain.errors import AuctionNotOpen, BidRefused, BidTooLow, InvalidAmount, InvalidInput
 from bot.domain.handles import Handle
 from bot.domain.money import Currency, IncrementRule
+from bot.domain.payments import MoneyMode
 
 
 class Status(StrEnum):
@@ -99,6 +100,9 @@ class Auction:
     relist_number: int = 0
     relisted_from: int | None = None
     listed_for: timedelta | None = None  # its length as listed, before any extension
+    # How it is paid for, as the server's money mode was when it started: a server switching
+    # mode never changes what a running or past auction's bidders agreed to.
+    money: MoneyMode = MoneyMode.NONE
 
     @property
     def is_open(self) -> bool:
@@ -130,6 +134,7 @@ class Auction:
             relist_number=self.relist_number,
             relisted_from=self.relisted_from,
             listed_for=self.listed_for,
+            money=self.money,
         )
 
     def accepts_bids_at(self, now: datetime) -> bool:

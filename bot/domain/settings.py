@@ -19,6 +19,15 @@ from bot.domain.durations import format_duration, parse_duration, parse_wait
 from bot.domain.errors import AuctionError, InvalidInput
 from bot.domain.handles import PLATFORMS, GenericRules, HandlePolicy, Platform
 from bot.domain.money import MAX_INCREMENT_PERCENT, Currency, IncrementRule
+from bot.domain.payments import (
+    MAX_DEFAULTS_TO_BAR,
+    MAX_SECOND_CHANCES,
+    MIN_DEADLINE,
+    PaymentRules,
+    TrustLimits,
+    money_mode,
+    parse_tiers,
+)
 from bot.domain.relist import RelistPolicy
 
 MAX_SETTING_DURATION = timedelta(days=365)
@@ -61,6 +70,8 @@ class ServerSettings:
     audit_channel_id: int | None = None
     stock: StockRules = StockRules()
     relist: RelistPolicy = RelistPolicy()
+    payments: PaymentRules = PaymentRules()
+    limits: TrustLimits = TrustLimits()
 
     def check(self, where: Callable[[str], str] = lambda key: f"`{key}`") -> None:
         """Refuse combinations that contradict each other."""
@@ -184,6 +195,18 @@ def _relist(settings: ServerSettings, **changes: Any) -> ServerSettings:
         return replace(settings, relist=replace(settings.relist, **changes))
     except AuctionError as exc:
         raise InvalidInput(exc.message) from exc
+
+
+def _payments(settings: ServerSettings, **changes: Any) -> ServerSettings:
+    return replace(settings, payments=replace(settings.payments, **changes))
+
+
+def deadline(value: object, where: str) -> timedelta:
+    """A settlement deadline: at least a minute, at most a year."""
+    parsed = duration(value, where)
+    if parsed < MIN_DEADLINE:
+        raise InvalidInput(f"{where} must be at least 1m, not {value}.")
+    return parsed
 
 
 def on_off(value: object, where: str) -> bool:
@@ -354,6 +377,49 @@ SETTINGS: tuple[Setting, ...] = (
         ),
         lambda s: str(s.relist.max_relists),
     ),
+    Setting(
+        "money.mode",
+        "how auctions are paid for: none, wallet (credits held in escrow) or pledge (paid "
+        "outside the bot, by a deadline); only auctions started afterwards change",
+        lambda s, v: _payments(s, mode=money_mode(v, _where("money.mode"))),
+        lambda s: s.payments.mode.value,
+    ),
+    Setting(
+        "money.payment_deadline",
+        "pledge mode: how long a winner has to pay",
+        lambda s, v: _payments(s, payment_deadline=deadline(v, _where("money.payment_deadline"))),
+        lambda s: format_duration(s.payments.payment_deadline),
+    ),
+    Setting(
+        "money.offer_deadline",
+        "pledge mode: how long a second-chance offer stands",
+        lambda s, v: _payments(s, offer_deadline=deadline(v, _where("money.offer_deadline"))),
+        lambda s: format_duration(s.payments.offer_deadline),
+    ),
+    Setting(
+        "money.second_chances",
+        f"pledge mode: how many bidders after an unpaid winner are offered the handle (0-{MAX_SECOND_CHANCES})",
+        lambda s, v: _payments(
+            s,
+            second_chances=whole_number(
+                v, _where("money.second_chances"), low=0, high=MAX_SECOND_CHANCES
+            ),
+        ),
+        lambda s: str(s.payments.second_chances),
+    ),
+    Setting(
+        "money.defaults_to_bar",
+        f"pledge mode: unpaid wins after which a member is barred from bidding (0 = never, at most {MAX_DEFAULTS_TO_BAR})",
+        lambda s, v: _payments(
+            s,
+            defaults_to_bar=whole_number(
+                v, _where("money.defaults_to_bar"), low=0, high=MAX_DEFAULTS_TO_BAR
+            ),
+        ),
+        lambda s: (
+            str(s.payments.defaults_to_bar) + (" (never)" if not s.payments.defaults_to_bar else "")
+        ),
+    ),
 )
 SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 
@@ -364,8 +430,10 @@ MODERATOR_ROLES = "roles.moderators"
 BIDDER_ROLES = "roles.bidders"
 RESERVED_HANDLES = "handles.reserved"
 BRAND_HANDLES = "handles.brands"
+TRUST_TIERS = "limits.tiers"
 REFERENCE_KEYS = (
     AUCTION_CHANNEL, AUDIT_CHANNEL, MODERATOR_ROLES, BIDDER_ROLES, RESERVED_HANDLES, BRAND_HANDLES,
+    TRUST_TIERS,
 )  # fmt: skip
 ALL_KEYS: tuple[str, ...] = (*SETTINGS_BY_KEY, *REFERENCE_KEYS)
 
@@ -411,6 +479,8 @@ def apply_override(  # noqa: PLR0911 (one return per key)
             return replace(settings, handles=replace(settings.handles, reserved=parse_names(value)))
         case "handles.brands":
             return replace(settings, handles=replace(settings.handles, brands=parse_names(value)))
+        case "limits.tiers":
+            return replace(settings, limits=parse_tiers(value))
     raise InvalidInput(f"`{key}` is not a setting; the settings are {', '.join(ALL_KEYS)}.")
 
 

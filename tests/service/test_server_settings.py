@@ -20,6 +20,7 @@ from bot.domain.access import AccessPolicy, Actor
 from bot.domain.auction import Auction
 from bot.domain.errors import InvalidDuration, InvalidHandle, InvalidInput, NotPermitted
 from bot.domain.money import Currency, IncrementRule
+from bot.domain.payments import MoneyMode
 from bot.storage.factory import open_url
 from bot.storage.sqlite.store import SqliteStore
 from tests.conftest import ALICE, GUILD, MOD, OTHER_GUILD, SETTINGS, make_core
@@ -93,6 +94,19 @@ async def test_a_running_auction_keeps_its_currency_and_a_new_one_uses_the_new_o
     # ...while the new one refuses amounts above the new maximum, in the new currency.
     with pytest.raises(InvalidInput, match="between 1 and 1,000 gems"):
         await service.bid_on_handle(GUILD, ALICE, "new", 5000)
+
+
+async def test_a_money_mode_switch_applies_only_to_auctions_started_after_it(
+    service: AuctionHouse, db: SqliteStore
+) -> None:
+    before = await service.start_auction(GUILD, MOD, "before", starting_bid=100, duration="1h")
+    change = await service.set_setting(GUILD, MOD, "money.mode", "pledge")
+    assert (change.old, change.new) == ("none", "pledge")
+    after = await service.start_auction(GUILD, MOD, "after", starting_bid=100, duration="1h")
+    assert (await stored_auction(db, before.id)).money is MoneyMode.NONE
+    assert (await stored_auction(db, after.id)).money is MoneyMode.PLEDGE
+    with pytest.raises(InvalidInput, match="must be one of none, wallet, pledge"):
+        await service.set_setting(GUILD, MOD, "money.mode", "gold")
 
 
 async def test_increment_anti_snipe_and_duration_changes_apply_to_new_auctions(

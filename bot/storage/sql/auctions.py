@@ -11,6 +11,7 @@ from bot.domain.auction import Auction, BidDecision, Outcome, Standing, Status, 
 from bot.domain.errors import AuctionNotFound, HandleUnavailable
 from bot.domain.handles import Handle
 from bot.domain.money import Currency, IncrementRule
+from bot.domain.payments import MoneyMode
 from bot.domain.records import StoredBid
 from bot.storage.sql.codec import from_us, opt_from_us, span_us, to_us
 from bot.storage.sql.connection import Connection, Dialect, new_row_id
@@ -20,7 +21,8 @@ _COLUMNS = """
     increment_absolute, increment_percent, reserve, buy_now, anti_snipe_window_us,
     anti_snipe_extension_us, max_extensions, price, leader_id, leader_max, bid_count,
     opened_by, opened_at, ends_at, extensions, closed_at, channel_id, message_id,
-    currency_name, currency_max, post_lost_at, revision, relist_number, relisted_from, listed_for_us
+    currency_name, currency_max, post_lost_at, revision, relist_number, relisted_from, listed_for_us,
+    money
 """
 # SQLite integers are signed 64-bit: a larger id cannot name a row (and would overflow).
 MAX_ROW_ID = 2**63 - 1
@@ -47,7 +49,7 @@ def _auction(row: Any) -> Auction:  # a row of _COLUMNS
         inc_abs, inc_pct, reserve, buy_now, window, extension, max_ext, price,
         leader_id, leader_max, bid_count, opened_by, opened_at, ends_at,
         extensions, closed_at, channel_id, message_id, currency_name, currency_max,
-        post_lost_at, revision, relist_number, relisted_from, listed_for_us,
+        post_lost_at, revision, relist_number, relisted_from, listed_for_us, money,
     ) = row  # fmt: skip
     return Auction(
         id=id_,
@@ -84,6 +86,7 @@ def _auction(row: Any) -> Auction:  # a row of _COLUMNS
         relist_number=relist_number,
         relisted_from=relisted_from,
         listed_for=None if listed_for_us is None else timedelta(microseconds=listed_for_us),
+        money=MoneyMode(money),
     )
 
 
@@ -164,6 +167,7 @@ class SqlAuctions:
         channel_id: int | None,
         relist_number: int = 0,
         relisted_from: int | None = None,
+        money: MoneyMode = MoneyMode.NONE,
     ) -> Auction:
         # The unique index on open auctions decides when another transaction listed the
         # handle first; DO NOTHING (not an error) so the transaction can go on, e.g. to
@@ -175,8 +179,8 @@ class SqlAuctions:
                 increment_absolute, increment_percent, reserve, buy_now,
                 anti_snipe_window_us, anti_snipe_extension_us, max_extensions, opened_by,
                 opened_at, ends_at, channel_id, currency_name, currency_max, revision,
-                relist_number, relisted_from, listed_for_us
-            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                relist_number, relisted_from, listed_for_us, money
+            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING{self._dialect.returning_id}
             """,
             (
@@ -186,7 +190,7 @@ class SqlAuctions:
                 span_us(terms.anti_snipe_extension), terms.max_extensions, opened_by,
                 to_us(opened_at), to_us(ends_at), channel_id, currency.name,
                 currency.max_amount, self._revision(), relist_number, relisted_from,
-                span_us(ends_at - opened_at),
+                span_us(ends_at - opened_at), money.value,
             ),
         )  # fmt: skip
         auction_id = self._dialect.inserted_id(cursor)
