@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.auctions.server_settings import SettingChange, SettingLine
 from bot.client import AuctionBot
 from bot.domain.errors import InvalidInput
+from bot.domain.payments import parse_tiers
 from bot.domain.settings import (
     ALL_KEYS,
     AUCTION_CHANNEL,
@@ -22,6 +23,7 @@ from bot.domain.settings import (
     MODERATOR_ROLES,
     RESERVED_HANDLES,
     SETTINGS,
+    TRUST_TIERS,
     parse_ids,
     parse_names,
 )
@@ -59,6 +61,9 @@ def shown(key: str, value: str) -> str:
         return f"<#{value}>" if value else "none"
     if key in (MODERATOR_ROLES, BIDDER_ROLES):
         return ", ".join(f"<@&{r}>" for r in sorted(parse_ids(value))) or "none"
+    if key == TRUST_TIERS:
+        tiers = parse_tiers(value).tiers
+        return "; ".join(f"above {t.amount:,}: <@&{t.role_id}>" for t in tiers) or "none"
     if key == RESERVED_HANDLES:
         names = sorted(parse_names(value))
         listed = ", ".join(rendering.safe_handle(n) for n in names[:40])
@@ -77,7 +82,7 @@ def settings_embed(lines: list[SettingLine]) -> discord.Embed:
     for group, entries in groups.items():
         embed.add_field(name=group.capitalize(), value="\n".join(entries)[:1024], inline=False)
     embed.set_footer(
-        text="Change with /settings set, channel, role, reserved or brands; /settings reset goes back to the default."
+        text="Change with /settings set, channel, role, reserved, brands or tiers; /settings reset goes back to the default."
     )
     return embed
 
@@ -279,6 +284,46 @@ class Settings(commands.Cog):
                 raise InvalidInput(f"Name the brand to {action}, e.g. handle:@nike.")
             change = await self.house.change_reserved(
                 guild_id, actor_of(interaction), handle, add=action == "add", brands=True
+            )
+            return Reply(content=change_text(change))
+
+        await answer(interaction, work())
+
+    @settings.command(name="tiers")
+    async def tiers(
+        self,
+        interaction: discord.Interaction[Any],
+        action: Literal["add", "remove", "list"],
+        amount: app_commands.Range[int, 1] | None = None,
+        role: discord.Role | None = None,
+    ) -> None:
+        """Trust tiers: bids (and secret maximums) above an amount need a role.
+
+        Args:
+            action: add (or replace the tier at that amount), remove, or list.
+            amount: Bids above this amount need the role (for add and remove).
+            role: The role those bids need, e.g. Verified (for add).
+        """
+
+        async def work() -> Reply:
+            guild_id = guild_id_of(interaction)
+            if action == "list":
+                lines = await self.house.show_settings(guild_id, actor_of(interaction))
+                stored = next(line.value for line in lines if line.key == TRUST_TIERS)
+                if not parse_tiers(stored).tiers:
+                    return Reply(
+                        content="No trust tiers: any member may bid any amount. "
+                        "`/settings tiers add amount role` adds one."
+                    )
+                return Reply(content=f"Trust tiers: {shown(TRUST_TIERS, stored)}.")
+            if amount is None:
+                raise InvalidInput(f"Give the tier's amount to {action}, e.g. amount:10000.")
+            change = await self.house.change_tiers(
+                guild_id,
+                actor_of(interaction),
+                amount,
+                role.id if role is not None else None,
+                add=action == "add",
             )
             return Reply(content=change_text(change))
 

@@ -113,7 +113,11 @@ class Bidding:
     async def _bid(
         self, guild_id: int, actor: Actor, amount: int, maximum: int | None, find: Find
     ) -> BidReceipt:
-        (await self._settings.for_guild(guild_id)).access.require_bidder(actor)
+        settings = await self._settings.for_guild(guild_id)
+        settings.access.require_bidder(actor)
+        # The most this bid can commit the member to: a proxy bid's maximum is checked when it
+        # is set, since the price may later rise to it without them acting.
+        settings.limits.check(actor.role_ids, max(amount, maximum or 0), settings.currency)
         bidder = actor.user_id
         try:
             receipt = await self._store.write(

@@ -208,6 +208,11 @@ class AuctionHouse:
     ) -> SettingChange:
         return await self.admin.change_roles(guild_id, actor, which, role_id, add=add)
 
+    async def change_tiers(
+        self, guild_id: int, actor: Actor, amount: int, role_id: int | None, *, add: bool
+    ) -> SettingChange:
+        return await self.admin.change_tiers(guild_id, actor, amount, role_id, add=add)
+
     async def change_reserved(
         self, guild_id: int, actor: Actor, handle: str, *, add: bool, brands: bool = False
     ) -> SettingChange:

@@ -16,7 +16,7 @@ from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotPermitted
 from bot.domain.events import SettingsChanged
 from bot.domain.handles import handle_key, normalise
-from bot.domain.payments import format_tiers
+from bot.domain.payments import TrustTier, format_tiers
 from bot.domain.settings import (
     ALL_KEYS,
     AUCTION_CHANNEL,
@@ -26,6 +26,7 @@ from bot.domain.settings import (
     MODERATOR_ROLES,
     RESERVED_HANDLES,
     SETTINGS_BY_KEY,
+    TRUST_TIERS,
     ServerSettings,
     effective,
     format_ids,
@@ -275,6 +276,33 @@ class ServerSettingsAdmin:
         return await self._change(
             guild_id, actor, BRAND_HANDLES if brands else RESERVED_HANDLES, updated
         )
+
+    async def change_tiers(
+        self, guild_id: int, actor: Actor, amount: int, role_id: int | None, *, add: bool
+    ) -> SettingChange:
+        """Add (or replace) the trust tier at ``amount`` (bids above it need ``role_id``), or
+        remove it."""
+        _require_admin(actor)
+        if add:
+            (await self._book.for_guild(guild_id)).currency.check(amount, "tier amount")
+            if role_id is None:
+                raise InvalidInput("Name the role that bids above this amount need.")
+            if role_id == guild_id:
+                raise InvalidInput(
+                    "Everyone has @everyone, so it can't be a tier's role: pick the role that "
+                    "marks trusted bidders (for example Verified)."
+                )
+            if not self._book.directory.role_in_guild(role_id, guild_id):
+                raise InvalidInput("That role is not in this server: pick one of this server's.")
+
+        def updated(before: ServerSettings) -> str:
+            limits = before.limits
+            if add:
+                assert role_id is not None
+                return format_tiers(limits.with_tier(TrustTier(amount, role_id)))
+            return format_tiers(limits.without(amount))
+
+        return await self._change(guild_id, actor, TRUST_TIERS, updated)
 
     async def _change(
         self,
