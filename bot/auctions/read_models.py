@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.domain.auction import Auction, Effect, Outcome, Status
 from bot.domain.handles import PLATFORM_NAMES, Handle
 from bot.domain.money import Currency, IncrementRule
+from bot.domain.payments import MoneyMode
 from bot.domain.records import StoredBid
 
 
@@ -43,6 +44,7 @@ class PublicAuction:
     revision: int  # of the state shown: the post editor records which one its post shows
     relist_number: int = 0  # a falling-price relist: which one (0: not a relist)
     relisted_from: int | None = None  # the starting bid it fell from
+    money: MoneyMode = MoneyMode.NONE  # how it is paid for (as its server's mode was at start)
 
     @classmethod
     def of(cls, auction: Auction, viewer_id: int | None = None) -> PublicAuction:
@@ -82,6 +84,7 @@ class PublicAuction:
             revision=auction.revision,
             relist_number=auction.relist_number,
             relisted_from=auction.relisted_from,
+            money=auction.money,
         )
 
     @property

@@ -12,6 +12,7 @@ import discord
 from bot.auctions.read_models import BidReceipt, OpenPage, PublicAuction, PublicBid
 from bot.domain.auction import Effect, Outcome
 from bot.domain.money import Currency
+from bot.domain.payments import MoneyMode
 from bot.domain.relist import relist_line
 
 COLOUR_OPEN = discord.Colour.gold()
@@ -73,6 +74,15 @@ def outcome_text(view: PublicAuction) -> str:
             return ""
 
 
+# What a bidder agrees to, on the post of an auction that is paid for through the bot.
+PAYMENT_TERMS = {
+    MoneyMode.WALLET: "In credits from your /wallet: a bid holds what it may cost while you "
+    "lead, and the winner pays the final price at the close.",
+    MoneyMode.PLEDGE: "The winner pays the seller outside the bot by a deadline; unpaid, the "
+    "handle is offered to the next bidder.",
+}
+
+
 def auction_embed(view: PublicAuction) -> discord.Embed:
     """The live auction post (also its closed form)."""
     currency = view.currency
@@ -100,6 +110,8 @@ def auction_embed(view: PublicAuction) -> discord.Embed:
             "" if view.buy_now_available else " (no longer available)"
         )
         embed.add_field(name="Buy now", value=label)
+    if view.is_open and view.money is not MoneyMode.NONE:
+        embed.add_field(name="Payment", value=PAYMENT_TERMS[view.money], inline=False)
     if view.is_open:
         embed.add_field(name="Ends", value=when(view.ends_at), inline=False)
         embed.set_footer(text="Bid with the buttons or /bid. Maximums stay secret.")
