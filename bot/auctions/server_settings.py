@@ -16,7 +16,7 @@ from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotPermitted
 from bot.domain.events import SettingsChanged
 from bot.domain.handles import handle_key, normalise
-from bot.domain.payments import TrustTier, format_tiers
+from bot.domain.payments import TrustLimits, TrustTier, format_tiers
 from bot.domain.settings import (
     ALL_KEYS,
     AUCTION_CHANNEL,
@@ -116,6 +116,10 @@ class SettingsBook:
             audit_channel_id=channel(d.audit_channel_id),
             stock=d.stock,
             relist=d.relist,
+            payments=d.payments,  # names no channel or role
+            limits=TrustLimits(
+                tuple(t for t in d.limits.tiers if directory.role_in_guild(t.role_id, guild_id))
+            ),
         )
 
     async def overrides(self, guild_id: int) -> dict[str, str]:

@@ -20,10 +20,10 @@ from bot.domain.access import AccessPolicy, Actor
 from bot.domain.auction import Auction
 from bot.domain.errors import InvalidDuration, InvalidHandle, InvalidInput, NotPermitted
 from bot.domain.money import Currency, IncrementRule
-from bot.domain.payments import MoneyMode
+from bot.domain.payments import MoneyMode, PaymentRules
 from bot.storage.factory import open_url
 from bot.storage.sqlite.store import SqliteStore
-from tests.conftest import ALICE, GUILD, MOD, OTHER_GUILD, SETTINGS, make_core
+from tests.conftest import ALICE, GUILD, MOD, OTHER_GUILD, SETTINGS, make_core, make_service
 from tests.fakes import RecordingTimer
 
 ROLE_MOD = Actor(user_id=40, role_ids=frozenset({900}))  # a moderator by role, not an admin
@@ -107,6 +107,16 @@ async def test_a_money_mode_switch_applies_only_to_auctions_started_after_it(
     assert (await stored_auction(db, after.id)).money is MoneyMode.PLEDGE
     with pytest.raises(InvalidInput, match="must be one of none, wallet, pledge"):
         await service.set_setting(GUILD, MOD, "money.mode", "gold")
+
+
+async def test_the_config_files_money_mode_is_every_servers_default(
+    db: SqliteStore, clock: ManualClock, reminders: RecordingTimer
+) -> None:
+    settings = replace(SETTINGS, payments=PaymentRules(mode=MoneyMode.PLEDGE))
+    house = make_service(db, clock, reminders, settings)
+    view = await house.start_auction(GUILD, MOD, "og", starting_bid=1, duration="1h")
+    assert (await stored_auction(db, view.id)).money is MoneyMode.PLEDGE
+    assert (await house.settings_for(OTHER_GUILD)).payments.mode is MoneyMode.PLEDGE
 
 
 async def test_increment_anti_snipe_and_duration_changes_apply_to_new_auctions(

@@ -3,14 +3,19 @@ only admins change the tiers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.auctions.house import AuctionHouse
+from bot.clock import ManualClock
 from bot.domain.access import Actor
 from bot.domain.errors import BidRefused, InvalidAmount, InvalidInput, NotPermitted
-from bot.domain.payments import TrustTier
+from bot.domain.payments import TrustLimits, TrustTier
+from bot.ports import TrustingDirectory
 from bot.storage.sqlite.store import SqliteStore
-from tests.conftest import ALICE, BOB, GUILD, MOD, OTHER_GUILD
+from tests.conftest import ALICE, BOB, GUILD, MOD, OTHER_GUILD, SETTINGS, make_service
+from tests.fakes import RecordingTimer
 
 VERIFIED = 5_001
 VERIFIED_BOB = Actor(user_id=BOB.user_id, role_ids=frozenset({VERIFIED}))
@@ -105,3 +110,22 @@ async def test_tiers_are_replaced_by_amount_removed_and_audited(
         ).fetchall()
     )
     assert [d for (d,) in details][-1] == "limits.tiers: 500:8,10000:7 -> 10000:7"
+
+
+async def test_the_config_files_tiers_apply_in_the_server_that_has_their_role(
+    db: SqliteStore, clock: ManualClock, reminders: RecordingTimer
+) -> None:
+    # One config file serves every server: a tier's role belongs to one of them.
+    class Directory(TrustingDirectory):
+        def role_in_guild(self, role_id: int, guild_id: int) -> bool:
+            return guild_id == GUILD
+
+    settings = replace(SETTINGS, limits=TrustLimits((TrustTier(1_000, VERIFIED),)))
+    house = make_service(db, clock, reminders, settings)
+    house.settings.use_directory(Directory())
+    other_mod = Actor(2, manages_guild=True)
+    await house.start_auction(GUILD, MOD, "og", starting_bid=100, duration="1h")
+    await house.start_auction(OTHER_GUILD, other_mod, "og", starting_bid=100, duration="1h")
+    with pytest.raises(BidRefused, match="above 1,000 credits"):
+        await house.bid_on_handle(GUILD, ALICE, "og", 5_000)
+    assert (await house.bid_on_handle(OTHER_GUILD, ALICE, "og", 5_000)).auction.price == 5_000
