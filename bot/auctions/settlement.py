@@ -289,7 +289,8 @@ def mark_paid(
         settlement = uow.settlements.due_for_handle(guild_id, handle_key(handle))
         if settlement is None:
             raise _not_due(handle)
-        step = _current(uow, settlement.auction_id)
+        # Read again, locked: a deadline being decided at this moment is waited for.
+        step = uow.settlements.get_step(_current(uow, settlement.auction_id).id)
         if step.state is StepState.OFFERED:
             raise SettlementError(
                 f"`@{quote(normalise(handle))}` is offered to <@{step.member_id}>, who has not "
@@ -301,7 +302,9 @@ def mark_paid(
     if not uow.settlements.decide(
         step.id, expected=StepState.AWAITING_PAYMENT, state=StepState.PAID, at=now, by=actor.user_id
     ):
-        raise SettlementError("That payment was recorded already.")
+        raise SettlementError(
+            "That payment is no longer due: it was just recorded, or its deadline passed."
+        )
     auction = uow.auctions.get(step.auction_id)
     uow.settlements.finish(auction.id, SettlementStatus.PAID, now)
     uow.sales.record(
