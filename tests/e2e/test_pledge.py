@@ -20,7 +20,9 @@ from bot.sandbox import (
     BOB_ID,
     CAROL_ID,
     MODERATOR_ID,
+    USER,
     DiscordEmulator,
+    Opt,
     StoredMessage,
 )
 from tests.e2e.conftest import (
@@ -178,6 +180,18 @@ async def test_pledge_settlement_end_to_end(
     assert f"<@{BOB_ID}>" in held, held
     again = await answered(emulator, emulator.click(MODERATOR_ID, copy, custom_id(copy, ":paid")))
     assert "no longer due" in again, again
+
+    # ALICE left both wins unpaid: barred (defaults_to_bar = 2) until a moderator lifts it.
+    await start_auction(emulator, "@third", starting_bid=100, duration="1h")
+    barred = await bid(emulator, ALICE_ID, "third", 100)
+    assert "barred from bidding on this server after 2 unpaid wins" in barred, barred
+    unbar = {"member": Opt(USER, ALICE_ID), "reason": "paid the fee"}
+    refused = await answered(emulator, emulator.slash(ALICE_ID, "auctioneer", unbar, "unbar"))
+    assert "Only moderators" in refused, refused
+    lifted = await answered(emulator, emulator.slash(MODERATOR_ID, "auctioneer", unbar, "unbar"))
+    assert "can bid again (they had 2 unpaid wins" in lifted, lifted
+    assert "You lead @third" in await bid(emulator, ALICE_ID, "third", 100)
+    await emulator.wait_for(lambda: audit_containing(emulator, "lifted the bar"), 20)
 
     # Each DM went out once, across the restart.
     assert len(dms_containing(emulator, CAROL_ID, "Second chance")) == 2
