@@ -95,6 +95,7 @@ class RecordingSender:
 
     post_auction = dm_outbid = announce_result = dm_winner = _record
     announce_cancellation = copy_to_audit = send_house_notice = announce_drop = _record
+    settlement_dm = settlement_notice = _record
 
 
 async def _open(core: Core, opts: Options, lead: float) -> dict[int, float]:

@@ -111,6 +111,7 @@ class RecordingSender:
 
     post_auction = dm_outbid = announce_result = dm_winner = _deliver
     announce_cancellation = copy_to_audit = send_house_notice = announce_drop = _deliver
+    settlement_dm = settlement_notice = _deliver
 
 
 @dataclass(slots=True)

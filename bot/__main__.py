@@ -117,6 +117,7 @@ async def run(config: Config, *, sync_mode: SyncMode = "auto") -> None:
     scheduler = CloseScheduler()
     core = build_core(
         store, bus, clock=clock, timer=scheduler, defaults=config.server, start_timer=scheduler,
+        step_timer=scheduler,
         # Other processes may change a server's settings on PostgreSQL: trust a copy 5 s.
         settings_keep_for=SHARED_SETTINGS_KEEP_FOR if config.database.postgres_url else None,
     )  # fmt: skip

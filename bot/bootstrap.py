@@ -19,6 +19,7 @@ from bot.auctions.posts import PostRecords
 from bot.auctions.queries import Queries
 from bot.auctions.restock import Restock
 from bot.auctions.server_settings import ServerSettingsAdmin, SettingsBook
+from bot.auctions.settlement import Settling, StepTimer, SweepOnlySteps
 from bot.auctions.starts import Starter, StartTimer, SweepOnly
 from bot.auctions.stock import Stock
 from bot.clock import Clock
@@ -30,6 +31,8 @@ from bot.domain.events import (
     SettingsChanged,
     StartScheduled,
     StartSettled,
+    StepScheduled,
+    StepSettled,
 )
 from bot.domain.settings import ServerSettings
 from bot.memory import BotMemory
@@ -56,16 +59,19 @@ def build_core(
     timer: CloseTimer,
     defaults: ServerSettings,
     start_timer: StartTimer | None = None,
+    step_timer: StepTimer | None = None,
     zipf: Callable[[str], float] = english_zipf,
     settings_keep_for: float | None = None,
 ) -> Core:
     """``bus`` must be the one ``store`` publishes its committed events to. Without a
-    ``start_timer``, scheduled starts are left to the sweep (at most a minute late).
+    ``start_timer``, scheduled starts are left to the sweep (at most a minute late); likewise
+    settlement deadlines without a ``step_timer``.
     ``settings_keep_for``: where other processes share the store, how many seconds a
     server's cached settings are trusted (they cannot tell this process of their changes)."""
     book = SettingsBook(store, defaults, keep_for=settings_keep_for)
     closing = Closing(store, clock, timer, Restock(defaults))
     starter = Starter(store, clock, book, timer, start_timer or SweepOnly())
+    settling = Settling(store, clock, book, timer, step_timer or SweepOnlySteps())
     house = AuctionHouse(
         moderation=Moderation(store, clock, book, zipf),
         bidding=Bidding(store, clock, book),
@@ -78,6 +84,7 @@ def build_core(
         stock=Stock(store, clock, book, zipf),
         drops=Drops(store, clock, book),
         starter=starter,
+        settling=settling,
     )
     # The close timer follows each auction's end; the database decides, the timer reminds.
     bus.subscribe(AuctionOpened, lambda e: closing.remind(e.auction_id, e.ends_at))
@@ -88,4 +95,7 @@ def build_core(
     # Scheduled starts (drop slots, relists) likewise: the database decides, the timer reminds.
     bus.subscribe(StartScheduled, starter.on_scheduled)
     bus.subscribe(StartSettled, starter.on_settled)
+    # Pledge settlements' deadlines likewise.
+    bus.subscribe(StepScheduled, settling.on_scheduled)
+    bus.subscribe(StepSettled, settling.on_settled)
     return Core(store=store, bus=bus, house=house, memory=BotMemory(store, clock), clock=clock)

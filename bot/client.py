@@ -22,6 +22,7 @@ from bot.interface.components import DYNAMIC_ITEMS, submit_bid_dialog
 from bot.interface.directory import CachedDirectory
 from bot.interface.errors import AuctionTree
 from bot.interface.replies import mark_received
+from bot.interface.settlement_components import SETTLEMENT_ITEMS
 from bot.interface.wiring import Delivery, build_delivery
 from bot.process_identity import process_name
 from bot.scheduling import CloseScheduler
@@ -112,7 +113,7 @@ class AuctionBot(commands.AutoShardedBot):
         self.house.settings.use_directory(CachedDirectory(self))
         # APScheduler's asyncio scheduler needs the running loop, which exists only now.
         self.scheduler.start()
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, *SETTLEMENT_ITEMS)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.delivery = build_delivery(

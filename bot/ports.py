@@ -26,6 +26,13 @@ from bot.domain.messages import MessageKind, OutboxCounts, OutboxMessage
 from bot.domain.money import Currency
 from bot.domain.payments import MoneyMode
 from bot.domain.records import AuditEntry, Sale, StoredBid
+from bot.domain.settlement import (
+    MemberStanding,
+    Settlement,
+    SettlementStatus,
+    SettlementStep,
+    StepState,
+)
 
 T = TypeVar("T")
 
@@ -258,6 +265,65 @@ class ScheduleRepository(Protocol):
         ...
 
 
+class SettlementRepository(Protocol):
+    """Pledge mode's settlements, their steps, and members' standing (defaults and bars)."""
+
+    def open(self, auction_id: int, guild_id: int) -> bool: ...
+
+    def get(self, auction_id: int) -> Settlement | None: ...
+
+    def due_for_handle(self, guild_id: int, handle_key: str) -> Settlement | None: ...
+
+    def finish(self, auction_id: int, status: SettlementStatus, at: datetime) -> bool:
+        """Settle a due settlement; False if it was settled already."""
+        ...
+
+    def add_step(
+        self,
+        *,
+        auction_id: int,
+        guild_id: int,
+        round: int,
+        member_id: int,
+        price: int,
+        offered_at: datetime,
+        due_at: datetime,
+        state: StepState,
+    ) -> SettlementStep: ...
+
+    def get_step(self, step_id: int) -> SettlementStep:
+        """Raises ``AuctionNotFound`` for an unknown id."""
+        ...
+
+    def steps(self, auction_id: int) -> list[SettlementStep]: ...
+
+    def decide(
+        self, step_id: int, *, expected: StepState, state: StepState, at: datetime, by: int | None
+    ) -> bool:
+        """Decide an open step still in ``expected``; False if it was decided already."""
+        ...
+
+    def accept(self, step_id: int, *, due_at: datetime) -> bool: ...
+
+    def due_by(self, until: datetime) -> list[tuple[int, datetime]]:
+        """Ids and deadlines of open steps due by ``until``, soonest first."""
+        ...
+
+    def standing(self, guild_id: int, member_id: int) -> MemberStanding: ...
+
+    def barred(self, guild_id: int) -> set[int]: ...
+
+    def add_default(self, guild_id: int, member_id: int) -> int:
+        """Count one more default; the member's count now."""
+        ...
+
+    def bar(self, guild_id: int, member_id: int, at: datetime) -> bool: ...
+
+    def unbar(self, guild_id: int, member_id: int) -> bool:
+        """Lift the bar (and start the count afresh); False if not barred."""
+        ...
+
+
 class AuditLog(Protocol):
     def record(self, entry: AuditEntry) -> None: ...
 
@@ -418,6 +484,8 @@ class Repositories(Protocol):
     def schedule(self) -> ScheduleRepository: ...
     @property
     def interactions(self) -> InteractionLog: ...
+    @property
+    def settlements(self) -> SettlementRepository: ...
 
 
 class CloseTimer(Protocol):
@@ -473,6 +541,10 @@ class Sender(Protocol):
     async def send_house_notice(self, message: OutboxMessage) -> None: ...
 
     async def announce_drop(self, message: OutboxMessage) -> None: ...
+
+    async def settlement_dm(self, message: OutboxMessage) -> None: ...
+
+    async def settlement_notice(self, message: OutboxMessage) -> None: ...
 
 
 class StartupError(Exception):

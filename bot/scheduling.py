@@ -94,6 +94,27 @@ class CloseScheduler:
         if scheduler.get_job(f"scheduled-start:{start_id}") is not None:
             scheduler.remove_job(f"scheduled-start:{start_id}")
 
+    def remind_step(
+        self, step_id: int, at: datetime, job: Callable[[int], Awaitable[object]]
+    ) -> None:
+        """Implements ``StepTimer``: a pledge settlement's deadline at ``at``."""
+        self._running.add_job(
+            job,
+            trigger="date",
+            run_date=at,
+            args=[step_id],
+            id=f"settlement-step:{step_id}",
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+        )
+
+    def forget_step(self, step_id: int) -> None:
+        scheduler = self._running
+        if scheduler.get_job(f"settlement-step:{step_id}") is not None:
+            scheduler.remove_job(f"settlement-step:{step_id}")
+
     def forget(self, auction_id: int) -> None:
         scheduler = self._running
         if scheduler.get_job(job_id(auction_id)) is not None:

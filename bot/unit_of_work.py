@@ -28,6 +28,7 @@ from bot.ports import (
     SaleRegistry,
     ScheduleRepository,
     ServerSettingsRepository,
+    SettlementRepository,
 )
 
 T = TypeVar("T")
@@ -36,7 +37,7 @@ T = TypeVar("T")
 class UnitOfWork:
     __slots__ = (
         "auctions", "audit", "events", "interactions", "inventory", "leases", "members", "outbox",
-        "sales", "schedule", "settings", "state",
+        "sales", "schedule", "settings", "settlements", "state",
     )  # fmt: skip
 
     def __init__(self, repositories: Repositories) -> None:
@@ -51,6 +52,7 @@ class UnitOfWork:
         self.inventory: InventoryRepository = repositories.inventory
         self.schedule: ScheduleRepository = repositories.schedule
         self.interactions: InteractionLog = repositories.interactions
+        self.settlements: SettlementRepository = repositories.settlements
         self.events: list[Event] = []
 
     def record(self, event: Event) -> None:

@@ -15,7 +15,7 @@ from bot.domain.drops import MAX_DROP_SIZE
 from bot.domain.durations import format_duration
 from bot.domain.errors import InvalidInput
 from bot.domain.handles import normalise
-from bot.interface import rendering, stock_rendering
+from bot.interface import rendering, settlement_rendering, stock_rendering
 from bot.interface.replies import Reply, actor_of, answer, guild_id_of
 from cogs.options import (
     DISCORD_MAX_INTEGER,
@@ -245,6 +245,58 @@ class Auctioneer(commands.Cog):
             )
             return Reply(
                 content=f"{rendering.safe_handle(normalise(handle))} can be auctioned again."
+            )
+
+        await answer(interaction, work())
+
+    @auctioneer.command(name="paid")
+    async def paid(
+        self,
+        interaction: discord.Interaction[Any],
+        handle: HandleText,
+        reason: Reason | None = None,
+    ) -> None:
+        """Confirm a pledge sale's payment: the handle is then sold to its buyer (moderators).
+
+        Args:
+            handle: The sold handle whose payment arrived.
+            reason: A note for the audit log (optional), e.g. how it was paid.
+        """
+
+        async def work() -> Reply:
+            guild_id = guild_id_of(interaction)
+            receipt = await self.house.settling.mark_paid(
+                guild_id, actor_of(interaction), handle=handle, why=reason
+            )
+            currency = (await self.house.settings_for(guild_id)).currency
+            return Reply(
+                content=settlement_rendering.paid_reply(
+                    receipt.handle, receipt.member_id, receipt.price, currency
+                )
+            )
+
+        await answer(interaction, work())
+
+    @auctioneer.command(name="unbar")
+    async def unbar(
+        self, interaction: discord.Interaction[Any], member: discord.User, reason: Reason
+    ) -> None:
+        """Let a member barred after unpaid wins bid again (moderators).
+
+        Args:
+            member: The barred member.
+            reason: Why; goes into the audit log.
+        """
+
+        async def work() -> Reply:
+            had = await self.house.settling.unbar(
+                guild_id_of(interaction), actor_of(interaction), member.id, reason
+            )
+            return Reply(
+                content=(
+                    f"{rendering.mention(member.id)} can bid again (they had {had} unpaid "
+                    f"win{'s' if had != 1 else ''}; their count starts again at 0)."
+                )
             )
 
         await answer(interaction, work())

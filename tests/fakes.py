@@ -45,6 +45,7 @@ class RecordingSender:
 
     post_auction = dm_outbid = announce_result = dm_winner = _deliver
     announce_cancellation = copy_to_audit = send_house_notice = announce_drop = _deliver
+    settlement_dm = settlement_notice = _deliver
 
     def kinds(self) -> list[str]:
         return [m.kind.value for m in self.delivered]

@@ -317,6 +317,7 @@ class HeldSender(RecordingSender):
 
     post_auction = dm_outbid = announce_result = dm_winner = _deliver
     announce_cancellation = copy_to_audit = send_house_notice = announce_drop = _deliver
+    settlement_dm = settlement_notice = _deliver
 
 
 async def _queue_audit_copies(service: AuctionHouse, handles: list[str]) -> None:

@@ -14,6 +14,7 @@ from bot.auctions.common import auction_by_id, open_auction, require_open, when
 from bot.auctions.read_models import BidReceipt, PublicAuction
 from bot.auctions.restock import Restock
 from bot.auctions.server_settings import SettingsBook
+from bot.auctions.settlement import require_good_standing
 from bot.clock import Clock
 from bot.domain.access import Actor
 from bot.domain.auction import Auction, Effect, decide_bid
@@ -44,6 +45,7 @@ def place_bid(
     """Validate and apply one bid on the auction ``find`` names, in the caller's transaction."""
     now = clock.now()
     auction = find(uow)
+    require_good_standing(uow, auction.guild_id, bidder_id)
     decision = decide_bid(
         auction,
         currency=auction.currency,

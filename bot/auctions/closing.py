@@ -20,11 +20,13 @@ from datetime import datetime, timedelta
 from bot.auctions.common import when
 from bot.auctions.read_models import PublicAuction
 from bot.auctions.restock import Restock
+from bot.auctions.settlement import open_settlement
 from bot.clock import Clock
 from bot.domain.auction import Auction, Outcome, Status, close_outcome
 from bot.domain.errors import AuctionNotOpen
 from bot.domain.events import AuctionClosed, AuctionStillRunning
 from bot.domain.messages import MessageKind
+from bot.domain.payments import MoneyMode
 from bot.domain.records import Sale
 from bot.ports import CloseTimer
 from bot.unit_of_work import Store, UnitOfWork
@@ -67,21 +69,26 @@ def close(uow: UnitOfWork, auction: Auction, now: datetime, restock: Restock) ->
     if outcome is Outcome.SOLD:
         assert standing.leader_id is not None
         assert standing.price is not None
-        uow.sales.record(
-            Sale(
-                guild_id=auction.guild_id,
-                handle=auction.handle,
-                auction_id=auction.id,
-                winner_id=standing.leader_id,
-                price=standing.price,
-                sold_at=now,
+        notice: dict[str, object] = {}
+        if auction.money is MoneyMode.PLEDGE:  # the sale is recorded once paid
+            step = open_settlement(uow, closed, now, restock.payments(uow, auction.guild_id))
+            notice = {"step_id": step.id, "due_at": int(step.due_at.timestamp())}
+        else:
+            uow.sales.record(
+                Sale(
+                    guild_id=auction.guild_id,
+                    handle=auction.handle,
+                    auction_id=auction.id,
+                    winner_id=standing.leader_id,
+                    price=standing.price,
+                    sold_at=now,
+                )
             )
-        )
         uow.queue(
             guild_id=auction.guild_id,
             auction_id=auction.id,
             kind=MessageKind.WINNER_NOTICE,
-            payload={},
+            payload=notice,
             at=now,
         )
     uow.record(AuctionClosed(auction.id, outcome))

@@ -27,6 +27,7 @@ from bot.auctions.server_settings import (
     SettingLine,
     SettingsBook,
 )
+from bot.auctions.settlement import Settling
 from bot.auctions.starts import Starter
 from bot.auctions.stock import Stock
 from bot.domain.access import Actor
@@ -48,6 +49,7 @@ class AuctionHouse:
         stock: Stock,
         drops: Drops,
         starter: Starter,
+        settling: Settling,
     ) -> None:
         self.moderation = moderation
         self.bidding = bidding
@@ -61,6 +63,8 @@ class AuctionHouse:
         self.stock = stock
         self.drops = drops
         self.starter = starter
+        # Pledge mode's settlements: payments, second-chance offers, bars.
+        self.settling = settling
 
     # -- moderators
     async def start_auction(
@@ -138,6 +142,7 @@ class AuctionHouse:
         """Closes what ended while the bot was down, then starts what fell due."""
         closed = await self.closing.resume()
         await self.starter.resume()
+        await self.settling.resume()
         return closed
 
     # -- reads

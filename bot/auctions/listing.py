@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.auctions.common import audit_auction, reason, when
+from bot.auctions.settlement import due_refusal
 from bot.domain.access import Actor
 from bot.domain.auction import Auction, Terms
 from bot.domain.durations import format_duration
@@ -129,6 +130,9 @@ def list_handle(
     sale = uow.sales.current(guild_id, handle.key)
     if sale is not None:
         raise HandleUnavailable(sold_refusal(handle, sale, currency))
+    settling = due_refusal(uow, guild_id, handle.key, str(handle))
+    if settling is not None:
+        raise HandleUnavailable(settling)
     auction = uow.auctions.add(
         guild_id=guild_id,
         handle=handle,

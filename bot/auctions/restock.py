@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.domain.auction import Auction, Outcome
 from bot.domain.events import StartScheduled
 from bot.domain.inventory import ItemStatus
+from bot.domain.payments import MoneyMode, PaymentRules
 from bot.domain.relist import RelistPolicy, next_relist
 from bot.domain.settings import ServerSettings, effective
 from bot.unit_of_work import UnitOfWork
@@ -24,6 +25,10 @@ class Restock:
     def policy(self, uow: UnitOfWork, guild_id: int) -> RelistPolicy:
         return effective(self._defaults, uow.settings.overrides(guild_id)).relist
 
+    def payments(self, uow: UnitOfWork, guild_id: int) -> PaymentRules:
+        """The server's pledge rules as they are now, read in the caller's transaction."""
+        return effective(self._defaults, uow.settings.overrides(guild_id)).payments
+
     def after_close(self, uow: UnitOfWork, auction: Auction, now: datetime) -> None:
         item = uow.inventory.find(auction.guild_id, auction.handle.key)
         if (
@@ -33,7 +38,8 @@ class Restock:
         ):
             return  # not an inventory handle (or listed again meanwhile)
         if auction.outcome is Outcome.SOLD:
-            uow.inventory.set_status(item.id, ItemStatus.SOLD, at=now)
+            if auction.money is not MoneyMode.PLEDGE:  # a pledge sale is sold once paid
+                uow.inventory.set_status(item.id, ItemStatus.SOLD, at=now)
             return
         uow.inventory.set_status(item.id, ItemStatus.AVAILABLE, at=now)
         if auction.outcome is Outcome.CANCELLED:

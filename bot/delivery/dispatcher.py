@@ -54,9 +54,13 @@ Lane = tuple[str, int]
 
 def lane_of(message: OutboxMessage) -> Lane:
     """Messages of one lane are delivered in order; lanes run side by side."""
-    if message.kind in (MessageKind.MODERATOR_ACTION, MessageKind.HOUSE_NOTICE):
+    if message.kind in (
+        MessageKind.MODERATOR_ACTION,
+        MessageKind.HOUSE_NOTICE,
+        MessageKind.SETTLEMENT_NOTICE,
+    ):
         return ("audit", message.guild_id)  # one audit channel per server, read in order
-    if message.kind is MessageKind.OUTBID:
+    if message.kind in (MessageKind.OUTBID, MessageKind.SETTLEMENT_DM):
         return ("dm", int(message.payload.get("user_id", 0)))
     if message.auction_id is not None:
         return ("auction", message.auction_id)
@@ -85,6 +89,8 @@ def _routes(sender: Sender) -> dict[MessageKind, Callable[[OutboxMessage], Await
         MessageKind.DROP_ANNOUNCEMENT: sender.announce_drop,
         MessageKind.MODERATOR_ACTION: sender.copy_to_audit,
         MessageKind.HOUSE_NOTICE: sender.send_house_notice,
+        MessageKind.SETTLEMENT_DM: sender.settlement_dm,
+        MessageKind.SETTLEMENT_NOTICE: sender.settlement_notice,
     }
 
 

@@ -113,3 +113,18 @@ class StartSettled(Event):
     """A scheduled start happened, or was cancelled or skipped: it needs no reminder."""
 
     start_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StepScheduled(Event):
+    """A pledge settlement's step (a payment or an offer) is due at ``at``."""
+
+    step_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StepSettled(Event):
+    """A settlement step was decided (paid, defaulted, declined, expired): no reminder."""
+
+    step_id: int

@@ -18,6 +18,10 @@ class MessageKind(StrEnum):
     MODERATOR_ACTION = "moderator_action"  # copy to the server's audit channel, if it has one
     HOUSE_NOTICE = "house_notice"  # something the bot itself reports to the audit channel
     DROP_ANNOUNCEMENT = "drop_announcement"  # what a drop will put up, posted ahead of it
+    SETTLEMENT_DM = "settlement_dm"  # pledge mode: an offer, an acceptance, a payment (DM)
+    SETTLEMENT_NOTICE = (
+        "settlement_notice"  # pledge mode: a settlement's step, to the audit channel
+    )
 
 
 @dataclass(frozen=True, slots=True)

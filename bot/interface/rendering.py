@@ -217,12 +217,13 @@ def outbid_dm(view: PublicAuction, link: str | None) -> str:
     return text + "\n(Turn these messages off with `/outbid-alerts enabled:False`.)"
 
 
-def winner_dm(view: PublicAuction, guild_name: str | None) -> str:
+def winner_dm(view: PublicAuction, guild_name: str | None, then: str | None = None) -> str:
+    """``then``: what follows the win (pledge mode: the payment deadline)."""
     currency = view.currency
     where = f" on {safe(guild_name)}" if guild_name else ""
     return (
         f"You won the auction for {handle_text(view)}{where} at **{currency.format(view.price or 0)}**. "
-        "A moderator will be in touch about the hand-over."
+        + (then or "A moderator will be in touch about the hand-over.")
     )
 
 

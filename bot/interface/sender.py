@@ -18,9 +18,10 @@ from bot.auctions.house import AuctionHouse
 from bot.auctions.read_models import PublicAuction
 from bot.delivery.failures import DeliveryFailed, Failure
 from bot.domain.messages import OutboxMessage
-from bot.interface import rendering, stock_rendering
+from bot.interface import rendering, settlement_rendering, stock_rendering
 from bot.interface.components import post_buttons
 from bot.interface.failures import as_delivery_failure
+from bot.interface.settlement_components import offer_buttons, paid_button
 from bot.memory import BotMemory
 
 log = logging.getLogger(__name__)
@@ -105,15 +106,52 @@ class DiscordSender:
         if view.winner_id is None:
             return
         guild = self._bot.get_guild(view.guild_id)
-        await self._dm(
-            view.winner_id, rendering.winner_dm(view, guild.name if guild else None), message
-        )
+        due_at = message.payload.get("due_at")  # pledge mode: the payment deadline
+        then = settlement_rendering.winner_payment_line(int(due_at)) if due_at else None
+        text = rendering.winner_dm(view, guild.name if guild else None, then)
+        await self._dm(view.winner_id, text, message)
         log.info("auction %s: winner DM sent to %s", view.id, view.winner_id)
 
-    async def _dm(self, user_id: int, text: str, message: OutboxMessage) -> None:
+    async def _dm(
+        self,
+        user_id: int,
+        text: str,
+        message: OutboxMessage,
+        view: discord.ui.View | None = None,
+    ) -> None:
         # A member who does not accept DMs answers 403 (50007): permanent.
         channel = await self._call(self._bot.create_dm(discord.Object(id=user_id)))
-        await self._call(channel.send(text, nonce=self._nonce(message)))
+        if view is None:
+            await self._call(channel.send(text, nonce=self._nonce(message)))
+        else:
+            await self._call(channel.send(text, view=view, nonce=self._nonce(message)))
+
+    async def settlement_dm(self, message: OutboxMessage) -> None:
+        """Pledge mode: a second-chance offer (with Accept and Decline), an acceptance, a
+        confirmed payment."""
+        view = await self._auction(message)
+        user_id = int(message.payload["user_id"])
+        guild = self._bot.get_guild(view.guild_id)
+        text = settlement_rendering.member_dm(message.payload, view, guild.name if guild else None)
+        offer = message.payload.get("event") == "offer"
+        buttons = offer_buttons(int(message.payload["step_id"])) if offer else None
+        await self._dm(user_id, text, message, buttons)
+        log.info(
+            "auction %s: settlement DM (%s) sent to %s",
+            view.id,
+            message.payload.get("event"),
+            user_id,
+        )
+
+    async def settlement_notice(self, message: OutboxMessage) -> None:
+        """Pledge mode: a settlement's step, to the audit channel; a sale waiting for its
+        payment carries a Mark paid button."""
+        view = await self._auction(message) if message.auction_id is not None else None
+        text = settlement_rendering.audit_notice(message.payload, view)
+        buttons = None
+        if message.payload.get("event") in ("sold", "accepted"):
+            buttons = paid_button(int(message.payload["step_id"]))
+        await self._to_audit_channel(message, text, buttons)
 
     async def announce_result(self, message: OutboxMessage) -> None:
         view = await self._auction(message)
@@ -174,13 +212,17 @@ class DiscordSender:
     async def send_house_notice(self, message: OutboxMessage) -> None:
         await self._to_audit_channel(message, rendering.house_notice(message.payload))
 
-    async def _to_audit_channel(self, message: OutboxMessage, text: str) -> None:
+    async def _to_audit_channel(
+        self, message: OutboxMessage, text: str, view: discord.ui.View | None = None
+    ) -> None:
         # The server's own audit channel, as its settings say now; the settings keep only
         # channels of that server, so a copy never lands in another server's channel.
         await self._bot.wait_until_ready()
         settings = await self._house.settings_for(message.guild_id)
         if settings.audit_channel_id is None:
             return
-        await self._call(
-            self._channel(settings.audit_channel_id).send(text, nonce=self._nonce(message))
-        )
+        channel = self._channel(settings.audit_channel_id)
+        if view is None:
+            await self._call(channel.send(text, nonce=self._nonce(message)))
+        else:
+            await self._call(channel.send(text, view=view, nonce=self._nonce(message)))
