@@ -24,6 +24,7 @@ from bot.ports import (
     LeaseRepository,
     MemberPreferences,
     OutboxRepository,
+    ReportQueries,
     Repositories,
     SaleRegistry,
     ScheduleRepository,
@@ -36,7 +37,7 @@ T = TypeVar("T")
 class UnitOfWork:
     __slots__ = (
         "auctions", "audit", "events", "interactions", "inventory", "leases", "members", "outbox",
-        "sales", "schedule", "settings", "state",
+        "report", "sales", "schedule", "settings", "state",
     )  # fmt: skip
 
     def __init__(self, repositories: Repositories) -> None:
@@ -51,6 +52,7 @@ class UnitOfWork:
         self.inventory: InventoryRepository = repositories.inventory
         self.schedule: ScheduleRepository = repositories.schedule
         self.interactions: InteractionLog = repositories.interactions
+        self.report: ReportQueries = repositories.report
         self.events: list[Event] = []
 
     def record(self, event: Event) -> None:

@@ -19,6 +19,7 @@ from bot.auctions.read_models import (
     PublicBid,
     VoidReceipt,
 )
+from bot.auctions.report import Reports
 from bot.auctions.server_settings import (
     ChannelKind,
     RoleList,
@@ -48,6 +49,7 @@ class AuctionHouse:
         stock: Stock,
         drops: Drops,
         starter: Starter,
+        reports: Reports,
     ) -> None:
         self.moderation = moderation
         self.bidding = bidding
@@ -61,6 +63,8 @@ class AuctionHouse:
         self.stock = stock
         self.drops = drops
         self.starter = starter
+        # The seller's revenue report (moderators, and the shell).
+        self.reports = reports
 
     # -- moderators
     async def start_auction(

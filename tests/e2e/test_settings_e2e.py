@@ -257,6 +257,7 @@ def all_embed_titles(emulator: DiscordEmulator, *channel_ids: int) -> list[str]:
 ADMIN_COMMANDS = {
     "auctioneer": {
         "start", "cancel", "end", "extend", "void-bid", "release", "drop", "drops", "drop-cancel",
+        "report",
     },
     "settings": {"show", "set", "reset", "channel", "role", "reserved", "brands"},
     "inventory": {"import", "list", "show", "remove"},

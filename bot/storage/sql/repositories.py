@@ -11,6 +11,7 @@ from bot.storage.sql.leases import SqlLeases
 from bot.storage.sql.outbox import SqlOutbox
 from bot.storage.sql.preferences import SqlBotState, SqlMemberPreferences, SqlServerSettings
 from bot.storage.sql.registry import SqlSales
+from bot.storage.sql.report import SqlReport
 from bot.storage.sql.schedule import SqlSchedule
 
 
@@ -20,7 +21,7 @@ class SqlRepositories:
 
     __slots__ = (
         "auctions", "audit", "interactions", "inventory", "leases", "members", "outbox",
-        "sales", "schedule", "settings", "state",
+        "report", "sales", "schedule", "settings", "state",
     )  # fmt: skip
 
     def __init__(self, conn: Connection, dialect: Dialect) -> None:
@@ -35,3 +36,4 @@ class SqlRepositories:
         self.schedule = SqlSchedule(conn, dialect)
         self.interactions = SqlInteractionLog(conn, dialect)
         self.leases = SqlLeases(conn, dialect)
+        self.report = SqlReport(conn, dialect)
