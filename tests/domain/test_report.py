@@ -26,6 +26,7 @@ from bot.domain.report import (
     period_start,
     series,
 )
+from bot.domain.report_csv import report_csv
 
 NOW = datetime(2026, 12, 3, 10, 30, tzinfo=UTC)
 TODAY = datetime(2026, 12, 3, tzinfo=UTC)
@@ -262,3 +263,15 @@ def test_every_sale_in_the_span_lands_in_the_bucket_that_holds_it(
     for s in sales:
         [holder] = [b for b, end in zip(buckets, ends, strict=True) if b.start <= s.sold_at < end]
         assert holder.sales >= 1
+
+
+def test_the_csv_has_its_four_sections_and_no_cell_reads_as_a_formula() -> None:
+    report = build_report(
+        1, Period.WEEK, NOW, rows(sales=[sale("-x", 10, NOW, auction_id=1)]), CURRENCY
+    )
+    lines = report_csv(report).decode("utf-8-sig").splitlines()
+    assert [line.split(",")[0] for line in lines] == (
+        ["summary"] * 18 + ["by_length"] * 6 + ["top_sales"] * 2 + ["series"] * 8
+    )
+    assert "top_sales,1,'-X,10,10," in "\n".join(lines)
+    assert "summary,currency,gems" in lines
