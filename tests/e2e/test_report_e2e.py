@@ -109,3 +109,14 @@ async def test_the_default_period_is_thirty_days(
     text = await answered(emulator, emulator.slash(MODERATOR_ID, "auctioneer", None, "report"))
     assert "Revenue report: the last 30 days" in text
     assert "0 closed, 0 of them sold (no closed auctions)" in text
+
+
+async def test_a_period_outside_the_choices_is_refused(
+    emulator: DiscordEmulator, bot: BotProcess
+) -> None:
+    # Discord offers only the four choices; a forged interaction with another value is
+    # refused in words, not with a failure.
+    text = await answered(
+        emulator, emulator.slash(MODERATOR_ID, "auctioneer", {"period": "365d"}, "report")
+    )
+    assert "`365d` is not a report period: use one of 7d, 30d, 90d, all." in text, text
