@@ -48,7 +48,9 @@ def render(report: Report) -> bytes:
         )
         axes.set_ylabel(f"Revenue ({report.currency.name})")
         axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
-        axes.set_ylim(bottom=0)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        # Whole amounts from 0; a period without revenue still gets an axis of 0 and 1.
+        axes.set_ylim(bottom=0, top=max(1, *(b.revenue for b in buckets)) * 1.1)
         sales = axes.twinx()
         sales.plot(positions, [b.sales for b in buckets], color=_SALES, marker="o", label="Sales")
         sales.set_ylabel("Sales")
