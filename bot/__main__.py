@@ -1,7 +1,8 @@
 """``python -m bot [--config PATH] [--shard-count N] [--shard-ids IDS] [run|sync]``: the
 composition root (``python -m bot sandbox``: the bot against a loopback Discord, see
 ``bot.sandbox.cli``; ``python -m bot inventory import FILE --guild ID``: see
-``bot.inventory_cli``; ``python -m bot migrate-db --from sqlite:///PATH --to
+``bot.inventory_cli``; ``python -m bot report --guild ID --out FILE``: see
+``bot.report_cli``; ``python -m bot migrate-db --from sqlite:///PATH --to
 postgresql://...``: see ``bot.migrate_db_cli``).
 
 Loads the config, opens and migrates the database, builds the core (use cases, events,
@@ -39,7 +40,8 @@ The bot token comes from the {TOKEN_ENV} environment variable (or [discord].toke
 config file). The config file (default ./config.toml) holds every other setting: copy
 config.example.toml, which documents each key. `python -m bot sandbox --help`: try the bot
 in the browser against a local Discord, with no token. `python -m bot inventory import FILE
---guild ID`: add handles to a server's inventory from a CSV file. `python -m bot migrate-db
+--guild ID`: add handles to a server's inventory from a CSV file. `python -m bot report
+--guild ID --period 30d --out FILE`: a server's revenue report as CSV. `python -m bot migrate-db
 --from sqlite:///PATH --to postgresql://USER@HOST:PORT/DB`: move everything from SQLite to an
 empty PostgreSQL database (stop the bot first). Exit codes: 0 stopped, 1 could not start or
 run (one line says why), 2 the config is unusable."""
@@ -155,8 +157,8 @@ async def run(config: Config, *, sync_mode: SyncMode = "auto") -> None:
 
 
 def _tool(argv: list[str]) -> int | None:
-    """Run ``sandbox``, ``inventory`` or ``migrate-db`` if asked for (None: run the bot). None
-    of them needs a token."""
+    """Run ``sandbox``, ``inventory``, ``report`` or ``migrate-db`` if asked for (None: run
+    the bot). None of them needs a token."""
     if argv[:1] == ["sandbox"]:
         # The sandbox needs no config; it runs this same entry point as a child.
         from bot.sandbox.cli import main as sandbox  # noqa: PLC0415 - only for this command
@@ -167,6 +169,10 @@ def _tool(argv: list[str]) -> int | None:
         from bot.inventory_cli import main as inventory  # noqa: PLC0415 - only for this command
 
         return inventory(config + argv[len(config) + 1 :])
+    if argv[len(config) : len(config) + 1] == ["report"]:
+        from bot.report_cli import main as report  # noqa: PLC0415 - only for this command
+
+        return report(config + argv[len(config) + 1 :])
     if argv[len(config) : len(config) + 1] == ["migrate-db"]:
         from bot.migrate_db_cli import main as migrate_db  # noqa: PLC0415 - only for this command
 

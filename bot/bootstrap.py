@@ -17,6 +17,7 @@ from bot.auctions.members import MemberSettings
 from bot.auctions.moderation import Moderation
 from bot.auctions.posts import PostRecords
 from bot.auctions.queries import Queries
+from bot.auctions.report import Reports
 from bot.auctions.restock import Restock
 from bot.auctions.server_settings import ServerSettingsAdmin, SettingsBook
 from bot.auctions.settlement import Settling, StepTimer, SweepOnlySteps
@@ -85,6 +86,7 @@ def build_core(
         drops=Drops(store, clock, book),
         starter=starter,
         settling=settling,
+        reports=Reports(store, clock, book),
     )
     # The close timer follows each auction's end; the database decides, the timer reminds.
     bus.subscribe(AuctionOpened, lambda e: closing.remind(e.auction_id, e.ends_at))

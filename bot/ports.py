@@ -26,6 +26,7 @@ from bot.domain.messages import MessageKind, OutboxCounts, OutboxMessage
 from bot.domain.money import Currency
 from bot.domain.payments import MoneyMode
 from bot.domain.records import AuditEntry, Sale, StoredBid
+from bot.domain.report import ClosedGroup, SaleRow
 from bot.domain.settlement import (
     MemberStanding,
     Settlement,
@@ -459,6 +460,29 @@ class InteractionLog(Protocol):
         ...
 
 
+class ReportQueries(Protocol):
+    """The revenue report's reads, over ``since`` (None: the beginning) to ``until``."""
+
+    def closed(self, guild_id: int, since: datetime | None, until: datetime) -> list[ClosedGroup]:
+        """Auctions closed or cancelled in the span, counted by status, outcome, whether the
+        sold registry has their sale, and their pledge settlement's status."""
+        ...
+
+    def sales(self, guild_id: int, since: datetime | None, until: datetime) -> list[SaleRow]:
+        """Sales recorded in the span (released ones too), oldest first."""
+        ...
+
+    def defaults(self, guild_id: int, since: datetime | None, until: datetime) -> int:
+        """Pledge payments that defaulted in the span."""
+        ...
+
+    def second_chance_sales(
+        self, guild_id: int, since: datetime | None, until: datetime
+    ) -> frozenset[int]:
+        """Auctions whose handle a second-chance buyer paid for in the span."""
+        ...
+
+
 class Repositories(Protocol):
     """Everything one transaction can read and write."""
 
@@ -486,6 +510,8 @@ class Repositories(Protocol):
     def interactions(self) -> InteractionLog: ...
     @property
     def settlements(self) -> SettlementRepository: ...
+    @property
+    def report(self) -> ReportQueries: ...
 
 
 class CloseTimer(Protocol):

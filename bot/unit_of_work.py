@@ -24,6 +24,7 @@ from bot.ports import (
     LeaseRepository,
     MemberPreferences,
     OutboxRepository,
+    ReportQueries,
     Repositories,
     SaleRegistry,
     ScheduleRepository,
@@ -37,7 +38,7 @@ T = TypeVar("T")
 class UnitOfWork:
     __slots__ = (
         "auctions", "audit", "events", "interactions", "inventory", "leases", "members", "outbox",
-        "sales", "schedule", "settings", "settlements", "state",
+        "report", "sales", "schedule", "settings", "settlements", "state",
     )  # fmt: skip
 
     def __init__(self, repositories: Repositories) -> None:
@@ -53,6 +54,7 @@ class UnitOfWork:
         self.schedule: ScheduleRepository = repositories.schedule
         self.interactions: InteractionLog = repositories.interactions
         self.settlements: SettlementRepository = repositories.settlements
+        self.report: ReportQueries = repositories.report
         self.events: list[Event] = []
 
     def record(self, event: Event) -> None:

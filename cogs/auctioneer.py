@@ -4,12 +4,13 @@ Manage Server (and roles an admin grants it to); the core checks every call itse
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import report_chart
 from bot.client import AuctionBot
 from bot.domain.drops import MAX_DROP_SIZE
 from bot.domain.durations import format_duration
@@ -17,6 +18,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.handles import normalise
 from bot.interface import rendering, settlement_rendering, stock_rendering
 from bot.interface.replies import Reply, actor_of, answer, guild_id_of
+from bot.interface.report_rendering import CHART_FILE, report_embed
 from cogs.options import (
     DISCORD_MAX_INTEGER,
     MANAGE_SERVER,
@@ -372,6 +374,29 @@ class Auctioneer(commands.Cog):
             return Reply(
                 content=f"Drop #{drop} cancelled: {returned} handle(s) are back in the inventory."
             )
+
+        await answer(interaction, work())
+
+    @auctioneer.command(name="report")
+    async def report(
+        self,
+        interaction: discord.Interaction[Any],
+        period: Literal["7d", "30d", "90d", "all"] = "30d",
+    ) -> None:
+        """Revenue report: auctions closed and sold, revenue, prices, top sales (moderators).
+
+        Args:
+            period: The last 7, 30 or 90 days, or all time (default: 30 days).
+        """
+
+        async def work() -> Reply:
+            found = await self.house.reports.report(
+                guild_id_of(interaction), actor_of(interaction), period
+            )
+            # On a worker thread: the loop goes on answering others while the chart is drawn
+            # (and ``answer`` defers if it takes long).
+            chart = await report_chart.chart_png(found)
+            return Reply(embed=report_embed(found), files=((CHART_FILE, chart),))
 
         await answer(interaction, work())
 

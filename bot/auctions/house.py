@@ -19,6 +19,7 @@ from bot.auctions.read_models import (
     PublicBid,
     VoidReceipt,
 )
+from bot.auctions.report import Reports
 from bot.auctions.server_settings import (
     ChannelKind,
     RoleList,
@@ -50,6 +51,7 @@ class AuctionHouse:
         drops: Drops,
         starter: Starter,
         settling: Settling,
+        reports: Reports,
     ) -> None:
         self.moderation = moderation
         self.bidding = bidding
@@ -65,6 +67,8 @@ class AuctionHouse:
         self.starter = starter
         # Pledge mode's settlements: payments, second-chance offers, bars.
         self.settling = settling
+        # The seller's revenue report (moderators, and the shell).
+        self.reports = reports
 
     # -- moderators
     async def start_auction(

@@ -138,7 +138,7 @@ async def test_commands_are_synced_only_when_they_changed_or_when_asked(
     assert {o["name"] for o in synced["auction"]["options"]} == {"info", "list"}
     assert {o["name"] for o in synced["auctioneer"]["options"]} == {
         "start", "cancel", "end", "extend", "void-bid", "release", "drop", "drops",
-        "drop-cancel", "paid", "unbar",
+        "drop-cancel", "paid", "unbar", "report",
     }  # fmt: skip
 
     # A second start with the same commands does not sync again.

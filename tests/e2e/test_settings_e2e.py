@@ -257,7 +257,7 @@ def all_embed_titles(emulator: DiscordEmulator, *channel_ids: int) -> list[str]:
 ADMIN_COMMANDS = {
     "auctioneer": {
         "start", "cancel", "end", "extend", "void-bid", "release", "drop", "drops", "drop-cancel",
-        "paid", "unbar",
+        "paid", "unbar", "report",
     },
     "settings": {"show", "set", "reset", "channel", "role", "reserved", "brands", "tiers"},
     "inventory": {"import", "list", "show", "remove"},

@@ -11,6 +11,7 @@ from bot.storage.sql.leases import SqlLeases
 from bot.storage.sql.outbox import SqlOutbox
 from bot.storage.sql.preferences import SqlBotState, SqlMemberPreferences, SqlServerSettings
 from bot.storage.sql.registry import SqlSales
+from bot.storage.sql.report import SqlReport
 from bot.storage.sql.schedule import SqlSchedule
 from bot.storage.sql.settlements import SqlSettlements
 
@@ -21,7 +22,7 @@ class SqlRepositories:
 
     __slots__ = (
         "auctions", "audit", "interactions", "inventory", "leases", "members", "outbox",
-        "sales", "schedule", "settings", "settlements", "state",
+        "report", "sales", "schedule", "settings", "settlements", "state",
     )  # fmt: skip
 
     def __init__(self, conn: Connection, dialect: Dialect) -> None:
@@ -37,3 +38,4 @@ class SqlRepositories:
         self.interactions = SqlInteractionLog(conn, dialect)
         self.leases = SqlLeases(conn, dialect)
         self.settlements = SqlSettlements(conn, dialect)
+        self.report = SqlReport(conn, dialect)
