@@ -21,6 +21,7 @@ from bot.auctions.restock import Restock
 from bot.auctions.server_settings import ServerSettingsAdmin, SettingsBook
 from bot.auctions.starts import Starter, StartTimer, SweepOnly
 from bot.auctions.stock import Stock
+from bot.auctions.wallet import Wallets
 from bot.clock import Clock
 from bot.domain.events import (
     AuctionClosed,
@@ -78,6 +79,7 @@ def build_core(
         stock=Stock(store, clock, book, zipf),
         drops=Drops(store, clock, book),
         starter=starter,
+        wallets=Wallets(store, clock, book),
     )
     # The close timer follows each auction's end; the database decides, the timer reminds.
     bus.subscribe(AuctionOpened, lambda e: closing.remind(e.auction_id, e.ends_at))

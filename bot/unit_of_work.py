@@ -22,6 +22,7 @@ from bot.ports import (
     InteractionLog,
     InventoryRepository,
     LeaseRepository,
+    LedgerRepository,
     MemberPreferences,
     OutboxRepository,
     Repositories,
@@ -35,8 +36,8 @@ T = TypeVar("T")
 
 class UnitOfWork:
     __slots__ = (
-        "auctions", "audit", "events", "interactions", "inventory", "leases", "members", "outbox",
-        "sales", "schedule", "settings", "state",
+        "auctions", "audit", "events", "interactions", "inventory", "leases", "ledger", "members",
+        "outbox", "sales", "schedule", "settings", "state",
     )  # fmt: skip
 
     def __init__(self, repositories: Repositories) -> None:
@@ -51,6 +52,7 @@ class UnitOfWork:
         self.inventory: InventoryRepository = repositories.inventory
         self.schedule: ScheduleRepository = repositories.schedule
         self.interactions: InteractionLog = repositories.interactions
+        self.ledger: LedgerRepository = repositories.ledger
         self.events: list[Event] = []
 
     def record(self, event: Event) -> None:

@@ -115,6 +115,7 @@ class SettingsBook:
             audit_channel_id=channel(d.audit_channel_id),
             stock=d.stock,
             relist=d.relist,
+            payments=d.payments,
         )
 
     async def overrides(self, guild_id: int) -> dict[str, str]:

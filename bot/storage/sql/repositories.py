@@ -8,6 +8,7 @@ from bot.storage.sql.connection import Connection, Dialect
 from bot.storage.sql.interactions import SqlInteractionLog
 from bot.storage.sql.inventory import SqlInventory
 from bot.storage.sql.leases import SqlLeases
+from bot.storage.sql.ledger import SqlLedger
 from bot.storage.sql.outbox import SqlOutbox
 from bot.storage.sql.preferences import SqlBotState, SqlMemberPreferences, SqlServerSettings
 from bot.storage.sql.registry import SqlSales
@@ -19,8 +20,8 @@ class SqlRepositories:
     one), so one set serves every transaction on a connection."""
 
     __slots__ = (
-        "auctions", "audit", "interactions", "inventory", "leases", "members", "outbox",
-        "sales", "schedule", "settings", "state",
+        "auctions", "audit", "interactions", "inventory", "leases", "ledger", "members",
+        "outbox", "sales", "schedule", "settings", "state",
     )  # fmt: skip
 
     def __init__(self, conn: Connection, dialect: Dialect) -> None:
@@ -35,3 +36,4 @@ class SqlRepositories:
         self.schedule = SqlSchedule(conn, dialect)
         self.interactions = SqlInteractionLog(conn, dialect)
         self.leases = SqlLeases(conn, dialect)
+        self.ledger = SqlLedger(conn, dialect)
