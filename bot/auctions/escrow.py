@@ -82,6 +82,8 @@ def settle_close(uow: UnitOfWork, closed: Auction, now: datetime) -> None:
         return
     winner, price = standing.leader_id, standing.price
     holds = uow.ledger.holds_on(closed.guild_id, closed.id)
+    # The wallets first, then the house's revenue: the order a buy-now bid takes them in.
+    uow.ledger.lock_members(closed.guild_id, holds)
     held = holds.get(winner, 0)
     if held < price:  # cannot happen: the leader always holds at least the price
         raise RuntimeError(f"auction {closed.id}: the winner holds {held}, below the price {price}")
