@@ -427,7 +427,7 @@ async def _close(db: Store, house: AuctionHouse, guild: int, handle: str) -> Non
 
 
 @settings(
-    max_examples=60, deadline=None,
+    max_examples=80, deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )  # fmt: skip
 @given(funds=FUNDS, ops=st.lists(OPS, min_size=5, max_size=40))
@@ -474,8 +474,9 @@ async def test_200_members_bidding_at_once_on_10_auctions(db: Store, house: Auct
     ids = [await start(house, f"hot{n}") for n in range(10)]
     bidders = []
     for n in range(200):
-        # Some have plenty, some enough for one bid of two, some too little for any.
-        credits = rng.choice([50, 1_000, 1_000, 100_000, 100_000])
+        # Some have plenty, some enough for one bid of the two they make at once (150: the
+        # opening bid and 50 more), some too little for any.
+        credits = rng.choice([50, 150, 1_000, 1_000, 100_000, 100_000])
         bidders.append(Bidder(Actor(user_id=2_000 + n), credits, rng.choice([0, 50, 400])))
         await house.credit(GUILD, MOD, 2_000 + n, credits, "concurrency")
 
