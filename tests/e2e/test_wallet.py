@@ -1,7 +1,7 @@
 """Wallet mode through the real bot: a moderator credits members, ``/wallet`` shows the
 credits and where they are held, a leading bid holds, an outbid releases, a bid beyond the
-available credits is refused by command and by a post's quick button, the close captures
-the price, and the moderators' commands refuse non-moderators and bad options."""
+available credits is refused by command, a post's quick button and its dialog, the close
+captures the price, and the moderators' commands refuse non-moderators and bad options."""
 
 from __future__ import annotations
 
@@ -118,6 +118,17 @@ async def test_credits_holds_refusals_and_the_capture(
     await emulator.wait_for(lambda: "Bid 735" in buttons(post), 20)
     clicked = await answered(emulator, emulator.click(CAROL_ID, post, button_id(post, "quick")))
     assert clicked == "You have 100 credits available; this bid needs 735.", clicked
+    # ... and by the Bid... dialog, where a secret maximum is what the bid needs.
+    opened = await respond(emulator, emulator.click(CAROL_ID, post, button_id(post, ":bid")))
+    assert opened.callback is not None
+    modal = opened.callback["data"]
+    by_dialog = await answered(
+        emulator,
+        emulator.modal_submit(
+            CAROL_ID, modal["custom_id"], {"amount": "750", "maximum": "900"}, post
+        ),
+    )
+    assert by_dialog == "You have 100 credits available; this bid needs 900.", by_dialog
 
     # The close captures the final price from Bob's hold.
     ended = await answered(
