@@ -519,3 +519,19 @@ async def test_200_members_bidding_at_once_on_10_auctions(db: Store, house: Auct
         )  # fmt: skip
         assert balances[wallet] + held == bidder.credits  # nothing captured yet
     assert balances[SOURCE] == sum(b.credits for b in bidders)
+
+
+async def test_a_winner_holding_less_than_the_price_does_not_stop_the_close(
+    db: Store, clock: ManualClock, reminders: RecordingTimer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Impossible through the bot: an auction made a wallet auction behind its back.
+    plain = make_service(db, clock, reminders)  # type: ignore[arg-type]
+    auction = await start(plain, "legacy")
+    await plain.bid_on_handle(GUILD, ALICE, "legacy", 300)
+    await db.on_connection(  # type: ignore[attr-defined]
+        lambda c: c.execute("UPDATE auctions SET money = 'wallet' WHERE id = ?", (auction,))
+    )
+    closed = await plain.end_now(GUILD, MOD, "legacy")
+    assert closed.outcome is Outcome.SOLD
+    assert "holds 0, below the price 300" in caplog.text
+    assert await db.read(lambda uow: uow.ledger.all_entries(GUILD)) == []
