@@ -414,7 +414,8 @@ class LedgerRepository(Protocol):
         ...
 
     def balances(self, guild_id: int) -> dict[Account, int]:
-        """Every account's cached balance."""
+        """Every account's balance: the cached ones, and the house's revenue (not cached,
+        so closes never wait on one row) summed from its entries."""
         ...
 
     def replay_check(self, guild_id: int) -> list[Mismatch]:

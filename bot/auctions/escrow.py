@@ -85,7 +85,8 @@ def settle_close(uow: UnitOfWork, closed: Auction, now: datetime) -> None:
         return
     winner, price = standing.leader_id, standing.price
     holds = uow.ledger.holds_on(closed.guild_id, closed.id)
-    # The wallets first, then the house's revenue: the order a buy-now bid takes them in.
+    # In member-id order, as a bid takes them: two closes or a close and a bid never wait
+    # on each other in a circle.
     uow.ledger.lock_members(closed.guild_id, holds)
     held = holds.get(winner, 0)
     if held < price:

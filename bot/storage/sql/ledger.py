@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.ledger import (
+    REVENUE,
     Account,
     AccountKind,
     Balance,
@@ -108,7 +109,9 @@ class SqlLedger:
         amount = posting.amount
         out_of = amount if debit.counts_outflows else -amount
         into = -amount if credit.counts_outflows else amount
-        for account_id, change in ((debit_id, out_of), (credit_id, into)):
+        for account, account_id, change in ((debit, debit_id, out_of), (credit, credit_id, into)):
+            if account.kind is AccountKind.REVENUE:
+                continue  # not cached: see balances()
             moved = self._conn.execute(
                 "UPDATE ledger_accounts SET balance = balance + ? WHERE id = ? AND balance + ? >= 0",
                 (change, account_id, change),
@@ -155,11 +158,25 @@ class SqlLedger:
         return {int(m): int(b) for m, b in rows}
 
     def balances(self, guild_id: int) -> dict[Account, int]:
+        """The cached balances, and the house's revenue summed from its entries: it is the
+        one account every close adds to, so it has no cached row for closes to wait on."""
         rows = self._conn.execute(
             "SELECT kind, member_id, auction_id, balance FROM ledger_accounts WHERE guild_id = ?",
             (guild_id,),
         ).fetchall()
-        return {Account(AccountKind(k), m, a): int(b) for k, m, a, b in rows}
+        balances = {Account(AccountKind(k), m, a): int(b) for k, m, a, b in rows}
+        if REVENUE in balances:
+            balances[REVENUE] = self.revenue(guild_id)
+        return balances
+
+    def revenue(self, guild_id: int) -> int:
+        row = self._conn.execute(
+            "SELECT COALESCE(SUM(e.amount), 0) FROM ledger_accounts AS a"
+            " JOIN ledger_entries AS e ON e.credit_account = a.id"
+            " WHERE a.guild_id = ? AND a.kind = 'revenue'",
+            (guild_id,),
+        ).fetchone()
+        return int(row[0])
 
     def replay_check(self, guild_id: int) -> list[Mismatch]:
         """Recompute every account's balance from the entries and compare with the cache."""
@@ -175,6 +192,8 @@ class SqlLedger:
         wrong = []
         for kind, member_id, auction_id, cached, received, gave in rows:
             account = Account(AccountKind(kind), member_id, auction_id)
+            if account.kind is AccountKind.REVENUE:
+                continue  # never cached: always what its entries add up to
             derived = int(gave) - int(received) if account.counts_outflows else received - gave
             if derived != cached:
                 wrong.append(Mismatch(account, int(cached), int(derived)))

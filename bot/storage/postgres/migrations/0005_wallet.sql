@@ -19,6 +19,8 @@ CREATE TABLE ledger_accounts (
     member_id  BIGINT NOT NULL DEFAULT 0,
     auction_id BIGINT NOT NULL DEFAULT 0,
     -- The cached balance, kept by each entry's insert; ledger.replay_check recomputes it.
+    -- The house's revenue, which every close adds to, is not cached (it stays 0): it is the
+    -- sum of its entries, so concurrent closes never wait on one row.
     balance    BIGINT NOT NULL DEFAULT 0 CHECK (balance >= 0),
     UNIQUE (guild_id, kind, member_id, auction_id)
 );
@@ -45,6 +47,9 @@ CREATE TABLE ledger_entries (
 );
 CREATE INDEX ledger_entries_by_member ON ledger_entries (guild_id, member_id, id);
 CREATE INDEX ledger_entries_by_guild ON ledger_entries (guild_id, id);
+-- An account's entries on either side (the replay check, the revenue's sum).
+CREATE INDEX ledger_entries_by_debit ON ledger_entries (debit_account);
+CREATE INDEX ledger_entries_by_credit ON ledger_entries (credit_account);
 
 -- Entries are append-only: a correction is a new entry, never an edit.
 CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
