@@ -23,6 +23,7 @@ from bot.auctions.server_settings import ServerSettingsAdmin, SettingsBook
 from bot.auctions.settlement import Settling, StepTimer, SweepOnlySteps
 from bot.auctions.starts import Starter, StartTimer, SweepOnly
 from bot.auctions.stock import Stock
+from bot.auctions.wallet import Wallets
 from bot.clock import Clock
 from bot.domain.events import (
     AuctionClosed,
@@ -87,6 +88,7 @@ def build_core(
         starter=starter,
         settling=settling,
         reports=Reports(store, clock, book),
+        wallets=Wallets(store, clock, book),
     )
     # The close timer follows each auction's end; the database decides, the timer reminds.
     bus.subscribe(AuctionOpened, lambda e: closing.remind(e.auction_id, e.ends_at))

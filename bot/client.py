@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = (
     "cogs.auctions", "cogs.auctioneer", "cogs.bids", "cogs.settings", "cogs.inventory",
-    "cogs.handles",
+    "cogs.handles", "cogs.wallet",
 )  # fmt: skip
 SyncMode = Literal["auto", "force", "only"]
 

@@ -9,7 +9,7 @@ case never awaits between reading a row and writing it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -22,6 +22,7 @@ from bot.domain.inventory import (
     NewItem,
     ScheduledStart,
 )
+from bot.domain.ledger import Account, Balance, Entry, Mismatch, Posting
 from bot.domain.messages import MessageKind, OutboxCounts, OutboxMessage
 from bot.domain.money import Currency
 from bot.domain.payments import MoneyMode
@@ -483,6 +484,47 @@ class ReportQueries(Protocol):
         ...
 
 
+class LedgerRepository(Protocol):
+    """Wallet mode's credits: accounts with cached balances, and append-only entries."""
+
+    def lock_members(self, guild_id: int, member_ids: Iterable[int]) -> None:
+        """Make the members' wallets if they have none and, where several processes write,
+        lock them (in id order) until the transaction ends: read-then-write takes turns."""
+        ...
+
+    def post(self, guild_id: int, posting: Posting, at: datetime) -> int:
+        """Write one entry and move both sides' balances; refuses (raises) an entry that
+        would take an account below zero. Returns the entry's id."""
+        ...
+
+    def balance(self, guild_id: int, member_id: int) -> Balance: ...
+
+    def holds_on(self, guild_id: int, auction_id: int) -> dict[int, int]:
+        """Member -> credits held on the auction, for each member holding some."""
+        ...
+
+    def balances(self, guild_id: int) -> dict[Account, int]:
+        """Every account's balance: the cached ones, and the house's revenue (not cached,
+        so closes never wait on one row) summed from its entries."""
+        ...
+
+    def replay_check(self, guild_id: int) -> list[Mismatch]:
+        """The accounts whose cached balance differs from what their entries add up to."""
+        ...
+
+    def entries(
+        self, guild_id: int, member_id: int, *, offset: int = 0, limit: int = 10
+    ) -> list[Entry]:
+        """The member's entries, newest first."""
+        ...
+
+    def count_entries(self, guild_id: int, member_id: int) -> int: ...
+
+    def all_entries(self, guild_id: int) -> list[Entry]:
+        """Every entry of the server, oldest first."""
+        ...
+
+
 class Repositories(Protocol):
     """Everything one transaction can read and write."""
 
@@ -512,6 +554,8 @@ class Repositories(Protocol):
     def settlements(self) -> SettlementRepository: ...
     @property
     def report(self) -> ReportQueries: ...
+    @property
+    def ledger(self) -> LedgerRepository: ...
 
 
 class CloseTimer(Protocol):

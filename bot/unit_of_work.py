@@ -22,6 +22,7 @@ from bot.ports import (
     InteractionLog,
     InventoryRepository,
     LeaseRepository,
+    LedgerRepository,
     MemberPreferences,
     OutboxRepository,
     ReportQueries,
@@ -37,7 +38,7 @@ T = TypeVar("T")
 
 class UnitOfWork:
     __slots__ = (
-        "auctions", "audit", "events", "interactions", "inventory", "leases", "members", "outbox",
+        "auctions", "audit", "events", "interactions", "inventory", "leases", "ledger", "members", "outbox",
         "report", "sales", "schedule", "settings", "settlements", "state",
     )  # fmt: skip
 
@@ -55,6 +56,7 @@ class UnitOfWork:
         self.interactions: InteractionLog = repositories.interactions
         self.settlements: SettlementRepository = repositories.settlements
         self.report: ReportQueries = repositories.report
+        self.ledger: LedgerRepository = repositories.ledger
         self.events: list[Event] = []
 
     def record(self, event: Event) -> None:

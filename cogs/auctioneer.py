@@ -16,7 +16,7 @@ from bot.domain.drops import MAX_DROP_SIZE
 from bot.domain.durations import format_duration
 from bot.domain.errors import InvalidInput
 from bot.domain.handles import normalise
-from bot.interface import rendering, settlement_rendering, stock_rendering
+from bot.interface import rendering, settlement_rendering, stock_rendering, wallet_rendering
 from bot.interface.replies import Reply, actor_of, answer, guild_id_of
 from bot.interface.report_rendering import CHART_FILE, report_embed
 from cogs.options import (
@@ -397,6 +397,56 @@ class Auctioneer(commands.Cog):
             # (and ``answer`` defers if it takes long).
             chart = await report_chart.chart_png(found)
             return Reply(embed=report_embed(found), files=((CHART_FILE, chart),))
+
+        await answer(interaction, work())
+
+    @auctioneer.command(name="credit")
+    async def credit(
+        self,
+        interaction: discord.Interaction[Any],
+        member: discord.User,
+        amount: Amount,
+        reason: Reason,
+    ) -> None:
+        """Give a member credits for wallet-mode auctions (moderators; audited).
+
+        Args:
+            member: Whose wallet to credit.
+            amount: How many credits.
+            reason: Why; goes into the audit log and the member's history.
+        """
+
+        async def work() -> Reply:
+            change = await self.house.credit(
+                guild_id_of(interaction), actor_of(interaction), member.id, amount, reason,
+                member_is_bot=member.bot,
+            )  # fmt: skip
+            return Reply(content=wallet_rendering.change_text(change))
+
+        await answer(interaction, work())
+
+    @auctioneer.command(name="debit")
+    async def debit(
+        self,
+        interaction: discord.Interaction[Any],
+        member: discord.User,
+        amount: Amount,
+        reason: Reason,
+    ) -> None:
+        """Take back a member's available credits, never what their bids hold (moderators; audited).
+
+        Args:
+            member: Whose wallet to debit.
+            amount: How many credits.
+            reason: Why; goes into the audit log and the member's history.
+        """
+
+        async def work() -> Reply:
+            change = await self.house.debit(
+                guild_id_of(interaction), actor_of(interaction), member.id, amount, reason,
+                member_is_bot=member.bot,
+            )  # fmt: skip
+            return Reply(content=wallet_rendering.change_text(change))
 
         await answer(interaction, work())
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot.auctions import closing
+from bot.auctions import closing, escrow
 from bot.auctions.common import auction_by_id, open_auction, require_open, when
 from bot.auctions.read_models import BidReceipt, PublicAuction
 from bot.auctions.restock import Restock
@@ -55,9 +55,11 @@ def place_bid(
         now=now,
     )
     cap = maximum if maximum is not None else amount
+    escrow.check_bid(uow, auction, bidder_id, cap)
     bid_id, updated = uow.auctions.apply_bid(
         auction, decision, bidder_id=bidder_id, amount=amount, maximum=cap, placed_at=now
     )
+    escrow.sync(uow, updated, now, why="outbid")
     price = decision.standing.price
     assert price is not None
     uow.record(BidAccepted(auction.id, bid_id, bidder_id, price, decision.effect))

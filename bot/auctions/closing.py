@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.auctions import escrow
 from bot.auctions.common import when
 from bot.auctions.read_models import PublicAuction
 from bot.auctions.restock import Restock
@@ -91,6 +92,7 @@ def close(uow: UnitOfWork, auction: Auction, now: datetime, restock: Restock) ->
             payload=notice,
             at=now,
         )
+    escrow.settle_close(uow, closed, now)
     uow.record(AuctionClosed(auction.id, outcome))
     restock.after_close(uow, closed, now)
     return closed

@@ -31,6 +31,7 @@ from bot.auctions.server_settings import (
 from bot.auctions.settlement import Settling
 from bot.auctions.starts import Starter
 from bot.auctions.stock import Stock
+from bot.auctions.wallet import HistoryPage, WalletChange, Wallets, WalletView
 from bot.domain.access import Actor
 from bot.domain.settings import ServerSettings
 
@@ -52,6 +53,7 @@ class AuctionHouse:
         starter: Starter,
         settling: Settling,
         reports: Reports,
+        wallets: Wallets,
     ) -> None:
         self.moderation = moderation
         self.bidding = bidding
@@ -69,6 +71,7 @@ class AuctionHouse:
         self.settling = settling
         # The seller's revenue report (moderators, and the shell).
         self.reports = reports
+        self.wallets = wallets  # wallet mode's credits
 
     # -- moderators
     async def start_auction(
@@ -137,6 +140,25 @@ class AuctionHouse:
 
     async def wants_outbid_dms(self, guild_id: int, user_id: int) -> bool:
         return await self.members.wants_outbid_dms(guild_id, user_id)
+
+    # -- wallets
+    async def wallet(self, guild_id: int, member_id: int) -> WalletView:
+        return await self.wallets.view(guild_id, member_id)
+
+    async def wallet_history(self, guild_id: int, member_id: int, page: int = 0) -> HistoryPage:
+        return await self.wallets.history(guild_id, member_id, page)
+
+    async def credit(
+        self, guild_id: int, actor: Actor, member_id: int, amount: int, reason: str,
+        *, member_is_bot: bool = False,
+    ) -> WalletChange:  # fmt: skip
+        return await self.wallets.credit(guild_id, actor, member_id, amount, reason, member_is_bot=member_is_bot)  # fmt: skip
+
+    async def debit(
+        self, guild_id: int, actor: Actor, member_id: int, amount: int, reason: str,
+        *, member_is_bot: bool = False,
+    ) -> WalletChange:  # fmt: skip
+        return await self.wallets.debit(guild_id, actor, member_id, amount, reason, member_is_bot=member_is_bot)  # fmt: skip
 
     # -- closing
     async def close_if_due(self, auction_id: int) -> PublicAuction | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.auctions import closing
+from bot.auctions import closing, escrow
 from bot.auctions.common import audit_auction, open_auction, reason, when
 from bot.auctions.listing import available_item, brand_override, list_handle, merged
 from bot.auctions.read_models import PublicAuction, VoidReceipt
@@ -148,6 +148,7 @@ class Moderation:
                 payload={"reason": text},
                 at=now,
             )
+            escrow.release_all(uow, cancelled, now, why="auction cancelled")
             uow.record(AuctionClosed(auction.id, Outcome.CANCELLED))
             self._restock.after_close(uow, cancelled, now)
             return cancelled
@@ -241,6 +242,7 @@ class Moderation:
                 raise NothingToVoid(f"That member has no live {which} to void on {auction.handle}.")
             remaining = [b.as_placed() for b in uow.auctions.bids(auction.id) if not b.voided]
             standing = replay(auction.terms, remaining, buy_now_enabled=False)
+            standing = escrow.after_void(uow, auction, standing, actor=actor, now=now)
             uow.auctions.update_standing(auction.id, standing)
             updated = replace(auction, standing=standing)
             detail = f"voided {count} bid(s) by member {bidder_id}"

@@ -18,6 +18,14 @@ CHECKS = {
         "SELECT auction_id, COUNT(*), SUM(CASE WHEN voided_at IS NULL THEN 0 ELSE 1 END),"
         " SUM(amount) FROM bids GROUP BY auction_id ORDER BY auction_id"
     ),
+    "wallet ledger entries per server and movement (count, credits moved)": (
+        "SELECT guild_id, movement, COUNT(*), SUM(amount) FROM ledger_entries"
+        " GROUP BY guild_id, movement ORDER BY guild_id, movement"
+    ),
+    "wallet balances per server and account kind (count, sum)": (
+        "SELECT guild_id, kind, COUNT(*), SUM(balance) FROM ledger_accounts"
+        " GROUP BY guild_id, kind ORDER BY guild_id, kind"
+    ),
     "current owners in the sold registry": (
         "SELECT guild_id, COUNT(*), SUM(price) FROM sold_handles WHERE released_at IS NULL"
         " GROUP BY guild_id ORDER BY guild_id"

@@ -121,6 +121,7 @@ async def test_commands_are_synced_only_when_they_changed_or_when_asked(
         "settings",
         "inventory",
         "handles",
+        "wallet",
     }
     synced = {c["name"]: c for c in emulator.commands(GUILD_ID)}
     # Discord shows the moderator groups only to members with Manage Server (until an admin
@@ -133,12 +134,13 @@ async def test_commands_are_synced_only_when_they_changed_or_when_asked(
         "settings": "32",
         "inventory": "32",
         "handles": None,
+        "wallet": None,
     }
     assert str(MANAGE_GUILD) == "32"
     assert {o["name"] for o in synced["auction"]["options"]} == {"info", "list"}
     assert {o["name"] for o in synced["auctioneer"]["options"]} == {
         "start", "cancel", "end", "extend", "void-bid", "release", "drop", "drops",
-        "drop-cancel", "paid", "unbar", "report",
+        "drop-cancel", "paid", "unbar", "report", "credit", "debit",
     }  # fmt: skip
 
     # A second start with the same commands does not sync again.

@@ -257,12 +257,12 @@ def all_embed_titles(emulator: DiscordEmulator, *channel_ids: int) -> list[str]:
 ADMIN_COMMANDS = {
     "auctioneer": {
         "start", "cancel", "end", "extend", "void-bid", "release", "drop", "drops", "drop-cancel",
-        "paid", "unbar", "report",
+        "paid", "unbar", "report", "credit", "debit",
     },
     "settings": {"show", "set", "reset", "channel", "role", "reserved", "brands", "tiers"},
     "inventory": {"import", "list", "show", "remove"},
 }  # fmt: skip
-MEMBER_COMMANDS = ("bid", "auction", "outbid-alerts", "handles")
+MEMBER_COMMANDS = ("bid", "auction", "outbid-alerts", "handles", "wallet")
 SETTABLE_KEYS = {
     "currency.name",
     "currency.max_amount",

@@ -33,6 +33,7 @@ from tests.fakes import RecordingTimer
 
 ROOT = Path(__file__).resolve().parents[2]
 AUCTIONS = 240
+WALLET_AUCTIONS = 3  # on the other server, after the others
 BIDDERS = [Actor(user_id=1000 + n) for n in range(7)]
 
 
@@ -81,6 +82,16 @@ async def build_history(path: Path, clock: ManualClock) -> None:
                     GUILD, MOD, f"h{n}", BIDDERS[n % len(BIDDERS)].user_id, "shill"
                 )
         await house.cancel(GUILD, MOD, "h5", "listed by mistake")
+        # The other server pays from wallets: a ledger with holds, releases and a capture.
+        await house.set_setting(OTHER_GUILD, MOD, "money.mode", "wallet")
+        for bidder in BIDDERS[:3]:
+            await house.credit(OTHER_GUILD, MOD, bidder.user_id, 10_000, "welcome")
+        for n in range(WALLET_AUCTIONS):
+            await house.start_auction(OTHER_GUILD, MOD, f"w{n}", starting_bid=100, duration="1h")
+            for step, bidder in enumerate(BIDDERS[:3]):  # each outbids the one before
+                await house.bid_on_handle(
+                    OTHER_GUILD, bidder, f"w{n}", 200 + 600 * step, 1_000 + 1_000 * step
+                )
         clock.advance(timedelta(minutes=90))
         await house.resume()  # closes the hour-long auctions, as a restart would
         await house.release_handle(GUILD, MOD, "h1", "the winner never paid")
@@ -145,7 +156,9 @@ async def test_the_whole_history_moves_row_for_row_and_the_bot_carries_on_there(
     history: Path, postgres_url: str, clock: ManualClock
 ) -> None:
     before = sqlite_tables(history)
-    assert len(before["auctions"]) == AUCTIONS and len(before["bids"]) > 2_000
+    assert len(before["auctions"]) == AUCTIONS + WALLET_AUCTIONS and len(before["bids"]) > 2_000
+    movements = {row[2] for row in before["ledger_entries"]}
+    assert movements == {"grant", "hold", "release", "capture"}, movements
     assert before["sold_handles"] and before["inventory"] and before["scheduled_starts"]
     assert any(row[8] is not None for row in before["bids"])  # some bids were voided
 
@@ -180,7 +193,11 @@ async def test_the_whole_history_moves_row_for_row_and_the_bot_carries_on_there(
         assert accepted.auction.leader_id == BIDDERS[6].user_id
         assert accepted.bid_id == max(row[0] for row in before["bids"]) + 1
         fresh = await house.start_auction(GUILD, MOD, "brandnew", starting_bid=10, duration="1h")
-        assert fresh.id == AUCTIONS + 1
+        assert fresh.id == AUCTIONS + WALLET_AUCTIONS + 1
+        # The ledger came along: its balances are what its entries add up to, and it goes on.
+        assert await store.read(lambda uow: uow.ledger.replay_check(OTHER_GUILD)) == []
+        credited = await house.credit(OTHER_GUILD, MOD, BIDDERS[0].user_id, 5, "after the move")
+        assert credited.entry_id == max(row[0] for row in before["ledger_entries"]) + 1
         assert fresh.revision > max(row[29] for row in before["auctions"])
         # The sold registry came along: a handle sold on SQLite cannot be listed again.
         with pytest.raises(AuctionError):

@@ -8,6 +8,7 @@ from bot.storage.sql.connection import Connection, Dialect
 from bot.storage.sql.interactions import SqlInteractionLog
 from bot.storage.sql.inventory import SqlInventory
 from bot.storage.sql.leases import SqlLeases
+from bot.storage.sql.ledger import SqlLedger
 from bot.storage.sql.outbox import SqlOutbox
 from bot.storage.sql.preferences import SqlBotState, SqlMemberPreferences, SqlServerSettings
 from bot.storage.sql.registry import SqlSales
@@ -21,7 +22,7 @@ class SqlRepositories:
     one), so one set serves every transaction on a connection."""
 
     __slots__ = (
-        "auctions", "audit", "interactions", "inventory", "leases", "members", "outbox",
+        "auctions", "audit", "interactions", "inventory", "leases", "ledger", "members", "outbox",
         "report", "sales", "schedule", "settings", "settlements", "state",
     )  # fmt: skip
 
@@ -39,3 +40,4 @@ class SqlRepositories:
         self.leases = SqlLeases(conn, dialect)
         self.settlements = SqlSettlements(conn, dialect)
         self.report = SqlReport(conn, dialect)
+        self.ledger = SqlLedger(conn, dialect)
