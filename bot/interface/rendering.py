@@ -62,6 +62,12 @@ def price_text(view: PublicAuction, *, unset: str = "no bids") -> str:
 def outcome_text(view: PublicAuction) -> str:
     price = price_text(view, unset="")
     match view.outcome:
+        case Outcome.SOLD if view.money is MoneyMode.PLEDGE:
+            # Not sold yet: unpaid, it goes to the next bidder (the audit channel follows it).
+            return (
+                f"Won by {mention(view.winner_id)} for **{price}**: sold once the payment is "
+                "confirmed."
+            )
         case Outcome.SOLD:
             return f"Sold to {mention(view.winner_id)} for **{price}**."
         case Outcome.RESERVE_NOT_MET:
@@ -176,7 +182,22 @@ def bid_reply(receipt: BidReceipt) -> str:
             )
     if receipt.extended:
         text += f" Anti-sniping moved the end to {when(view.ends_at)}."
+    if view.money is MoneyMode.WALLET:
+        text += " " + _wallet_line(receipt)
     return text
+
+
+def _wallet_line(receipt: BidReceipt) -> str:
+    """What a wallet auction's bid did to the bidder's credits (the escrow holds a leader's
+    cap: their secret maximum, or their bid)."""
+    currency = receipt.auction.currency
+    match receipt.effect:
+        case Effect.BOUGHT_NOW:
+            return f"{currency.format(receipt.auction.price or 0)} came from your /wallet."
+        case Effect.OUTBID_BY_PROXY:
+            return "Nothing is held from your /wallet for it."
+        case _:
+            return f"Your /wallet holds {currency.format(receipt.maximum)} for it while you lead."
 
 
 def list_embed(page: OpenPage) -> discord.Embed:
