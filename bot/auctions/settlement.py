@@ -11,7 +11,6 @@ A step that fell due while the bot was down is decided at once at the next start
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -19,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.auctions.common import reason, when
+from bot.auctions.deadlines import Deadlines, Kind
 from bot.auctions.restock import Restock
 from bot.auctions.server_settings import SettingsBook
 from bot.clock import Clock
@@ -47,7 +47,6 @@ HORIZON = timedelta(hours=1)
 SWEEP_EVERY = timedelta(seconds=30)
 LATE = timedelta(seconds=30)
 STEP_RETRY = timedelta(seconds=30)
-JOBS_PER_TURN = 25
 
 StepJob = Callable[[int], Awaitable[object]]
 Rules = Callable[[UnitOfWork, int], PaymentRules]
@@ -429,11 +428,19 @@ class Settling:
         self._clock = clock
         self._settings = settings
         self._restock = Restock(settings.defaults)
-        self._timer = timer  # for the sweep
-        self._step_timer = step_timer
-        self._timed = not isinstance(step_timer, SweepOnlySteps)
-        self._horizon = horizon
-        self._reminded: set[int] = set()
+        # Without timer jobs (SweepOnlySteps) the sweep decides everything due.
+        timed = not isinstance(step_timer, SweepOnlySteps)
+        self._deadlines = Deadlines(
+            Kind("settlement step", self._due_by, self._decided),
+            clock=clock,
+            sweeper=timer,
+            remind=step_timer.remind_step if timed else None,
+            forget=step_timer.forget_step if timed else None,
+            horizon=horizon,
+            sweep_every=SWEEP_EVERY,
+            late=LATE,
+            retry=STEP_RETRY,
+        )
 
     # -- actions
     async def mark_paid(
@@ -501,19 +508,17 @@ class Settling:
             log.info("settlement step %s %s (auction %s)", step.id, step.state, step.auction_id)
         return step
 
+    async def _decided(self, step_id: int) -> bool:
+        return await self.advance_if_due(step_id) is not None
+
+    async def _due_by(self, until: datetime) -> list[tuple[int, datetime]]:
+        return await self._store.read(lambda uow: uow.settlements.due_by(until))
+
     def remind(self, step_id: int, at: datetime) -> None:
-        if not self._timed:
-            return
-        if at - self._clock.now() > self._horizon:
-            if step_id in self._reminded:
-                self.forget(step_id)
-            return
-        self._reminded.add(step_id)
-        self._step_timer.remind_step(step_id, at, self.run_step_job)
+        self._deadlines.remind(step_id, at)
 
     def forget(self, step_id: int) -> None:
-        self._reminded.discard(step_id)
-        self._step_timer.forget_step(step_id)
+        self._deadlines.forget(step_id)
 
     def on_scheduled(self, event: StepScheduled) -> None:
         self.remind(event.step_id, event.at)
@@ -521,37 +526,11 @@ class Settling:
     def on_settled(self, event: StepSettled) -> None:
         self.forget(event.step_id)
 
-    async def run_step_job(self, step_id: int) -> None:
-        self._reminded.discard(step_id)
-        try:
-            await self.advance_if_due(step_id)
-        except Exception:
-            retry_at = self._clock.now() + STEP_RETRY
-            log.exception("settlement step %s failed; trying again at %s", step_id, when(retry_at))
-            self.remind(step_id, retry_at)
-
     async def resume(self) -> int:
         """At start-up: decide the steps that fell due while the bot was down, remind the
         ones near, and sweep from then on. Returns how many were decided."""
-        self._timer.repeat("settlement-sweep", SWEEP_EVERY, self.sweep)
-        decided = await self.sweep()
-        log.info("resumed %d settlement timer(s); %d overdue decided", len(self._reminded), decided)
-        return decided
+        return await self._deadlines.resume("settlement-sweep")
 
     async def sweep(self) -> int:
-        now = self._clock.now()
-        window = await self._store.read(lambda uow: uow.settlements.due_by(now + self._horizon))
-        decided = 0
-        for count, (step_id, at) in enumerate(window, 1):
-            if at <= now and (step_id not in self._reminded or at <= now - LATE):
-                try:
-                    decided += await self.advance_if_due(step_id) is not None
-                except Exception:
-                    log.exception(
-                        "overdue settlement step %s failed; the next sweep retries", step_id
-                    )
-            elif at > now and step_id not in self._reminded:
-                self.remind(step_id, at)
-            if count % JOBS_PER_TURN == 0:
-                await asyncio.sleep(0)
-        return decided
+        """Decide the overdue steps, remind the ones within the horizon; how many decided."""
+        return await self._deadlines.sweep()

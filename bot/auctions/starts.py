@@ -10,14 +10,13 @@ the rest as they come within it and starts any overdue one nobody reminded.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.auctions.common import when
+from bot.auctions.deadlines import Deadlines, Kind
 from bot.auctions.listing import list_handle
 from bot.auctions.server_settings import SettingsBook
 from bot.clock import Clock
@@ -37,7 +36,6 @@ HORIZON = timedelta(hours=1)
 SWEEP_EVERY = timedelta(minutes=1)
 LATE = timedelta(seconds=30)
 START_RETRY = timedelta(seconds=30)
-JOBS_PER_TURN = 25
 
 StartJob = Callable[[int], Awaitable[object]]
 
@@ -157,12 +155,19 @@ class Starter:
         self._store = store
         self._clock = clock
         self._settings = settings
-        self._timer = timer  # for the sweep
-        self._start_timer = start_timer
-        # Without timer jobs the sweep starts everything due, reminded or not.
-        self._timed = not isinstance(start_timer, SweepOnly)
-        self._horizon = horizon
-        self._reminded: set[int] = set()
+        # Without timer jobs (SweepOnly) the sweep starts everything due, reminded or not.
+        timed = not isinstance(start_timer, SweepOnly)
+        self._deadlines = Deadlines(
+            Kind("scheduled start", self._starting_by, self._started),
+            clock=clock,
+            sweeper=timer,
+            remind=start_timer.remind_start if timed else None,
+            forget=start_timer.forget_start if timed else None,
+            horizon=horizon,
+            sweep_every=SWEEP_EVERY,
+            late=LATE,
+            retry=START_RETRY,
+        )
 
     async def start_if_due(self, start_id: int) -> StartResult | None:
         guild_id = await self._store.read(lambda uow: uow.schedule.get_start(start_id).guild_id)
@@ -177,19 +182,22 @@ class Starter:
             log.info("scheduled start %s skipped: %s", start_id, result.skipped)
         return result
 
+    async def _started(self, start_id: int) -> bool:
+        result = await self.start_if_due(start_id)
+        return result is not None and result.auction is not None
+
+    async def _starting_by(self, until: datetime) -> list[tuple[int, datetime]]:
+        return await self._store.read(lambda uow: uow.schedule.starting_by(until))
+
     def remind(self, start_id: int, at: datetime) -> None:
-        if not self._timed:
-            return
-        if at - self._clock.now() > self._horizon:
-            if start_id in self._reminded:
-                self.forget(start_id)
-            return
-        self._reminded.add(start_id)
-        self._start_timer.remind_start(start_id, at, self.run_start_job)
+        self._deadlines.remind(start_id, at)
 
     def forget(self, start_id: int) -> None:
-        self._reminded.discard(start_id)
-        self._start_timer.forget_start(start_id)
+        self._deadlines.forget(start_id)
+
+    async def sweep(self) -> int:
+        """Start what is overdue, remind what came within the horizon; how many started."""
+        return await self._deadlines.sweep()
 
     def on_scheduled(self, event: StartScheduled) -> None:
         self.remind(event.start_id, event.at)
@@ -197,38 +205,6 @@ class Starter:
     def on_settled(self, event: StartSettled) -> None:
         self.forget(event.start_id)
 
-    async def run_start_job(self, start_id: int) -> None:
-        self._reminded.discard(start_id)
-        try:
-            await self.start_if_due(start_id)
-        except Exception:
-            retry_at = self._clock.now() + START_RETRY
-            log.exception("scheduled start %s failed; trying again at %s", start_id, when(retry_at))
-            self.remind(start_id, retry_at)
-
     async def resume(self) -> int:
         """At start-up: start what fell due while the bot was down, remind what is near."""
-        self._timer.repeat("start-sweep", SWEEP_EVERY, self.sweep)
-        started = await self.sweep()
-        log.info("resumed %d start timer(s); %d overdue started", len(self._reminded), started)
-        return started
-
-    async def sweep(self) -> int:
-        now = self._clock.now()
-        window = await self._store.read(lambda uow: uow.schedule.starting_by(now + self._horizon))
-        started = 0
-        for count, (start_id, at) in enumerate(window, 1):
-            if at <= now and (start_id not in self._reminded or at <= now - LATE):
-                try:
-                    result = await self.start_if_due(start_id)
-                except Exception:
-                    log.exception(
-                        "overdue scheduled start %s failed; the next sweep retries", start_id
-                    )
-                    continue
-                started += result is not None and result.auction is not None
-            elif at > now and start_id not in self._reminded:
-                self.remind(start_id, at)
-            if count % JOBS_PER_TURN == 0:
-                await asyncio.sleep(0)
-        return started
+        return await self._deadlines.resume("start-sweep")
