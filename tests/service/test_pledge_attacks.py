@@ -1,14 +1,18 @@
-"""Pledge mode under attack, on both stores: forged step ids from custom ids."""
+"""Pledge mode under attack, on both stores: forged step ids from custom ids, and a payment
+confirmed after its deadline but before a reminder decided it."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.auctions.house import AuctionHouse
+from bot.auctions.settlement import SettlementError
 from bot.clock import ManualClock
 from bot.domain.errors import AuctionNotFound
-from tests.conftest import CAROL, GUILD, MOD
-from tests.service.test_pledge import house, sold
+from bot.domain.settlement import SettlementStatus, StepState
+from bot.storage.sqlite.store import SqliteStore
+from tests.conftest import ALICE, CAROL, GUILD, MOD
+from tests.service.test_pledge import PAY, drain, events, house, sold, status, steps
 
 __all__ = ["house"]  # the fixture
 
@@ -24,3 +28,22 @@ async def test_a_forged_step_id_out_of_range_is_not_found(
         await house.settling.mark_paid(GUILD, MOD, step_id=step_id)
     with pytest.raises(AuctionNotFound):
         await house.settling.answer_offer(step_id, CAROL.user_id, accept=True)
+
+
+async def test_a_payment_confirmed_after_its_deadline_is_refused_and_the_sale_defaults(
+    house: AuctionHouse, db: SqliteStore, clock: ManualClock
+) -> None:
+    auction_id = await sold(house, clock, "abc")
+    [step] = await steps(db, auction_id)
+    await drain(db, clock)
+    clock.advance(PAY)  # the deadline, before any reminder decided it
+    with pytest.raises(SettlementError, match="deadline"):
+        await house.settling.mark_paid(GUILD, MOD, handle="abc")
+    with pytest.raises(SettlementError, match="deadline"):
+        await house.settling.mark_paid(GUILD, MOD, step_id=step.id)
+    assert await status(db, auction_id) is SettlementStatus.DUE
+    assert await house.settling.sweep() == 1
+    winner, offer = await steps(db, auction_id)
+    assert winner.state is StepState.DEFAULTED and winner.member_id == ALICE.user_id
+    assert offer.member_id == CAROL.user_id
+    assert events(await drain(db, clock)) == ["defaulted", "offered"]
