@@ -13,6 +13,7 @@ from bot.domain.settlement import SettlementStatus, StepState
 from bot.storage.sqlite.store import SqliteStore
 from tests.conftest import ALICE, CAROL, GUILD, MOD
 from tests.service.test_pledge import PAY, drain, events, house, sold, status, steps
+from tests.service.test_stock import csv_bytes
 
 __all__ = ["house"]  # the fixture
 
@@ -47,3 +48,16 @@ async def test_a_payment_confirmed_after_its_deadline_is_refused_and_the_sale_de
     assert winner.state is StepState.DEFAULTED and winner.member_id == ALICE.user_id
     assert offer.member_id == CAROL.user_id
     assert events(await drain(db, clock)) == ["defaulted", "offered"]
+
+
+async def test_a_handle_whose_payment_is_due_cannot_be_imported_into_the_inventory(
+    house: AuctionHouse, clock: ManualClock
+) -> None:
+    await sold(house, clock, "abc")  # not from the inventory
+    report = await house.stock.import_csv(GUILD, MOD, csv_bytes([["abc", "100", "", "", "", ""]]))
+    assert (report.added, report.refused) == (0, 1)
+    [line] = report.lines
+    assert "still being settled" in line.reason
+    await house.settling.mark_paid(GUILD, MOD, handle="abc")
+    with pytest.raises(AuctionNotFound):  # sold, and not in the inventory as available
+        await house.stock.show(GUILD, MOD, "abc")
