@@ -46,7 +46,8 @@ def render(report: Report) -> bytes:
         axes.bar(
             positions, [b.revenue for b in buckets], color=_REVENUE, label="Revenue", width=0.8
         )
-        axes.set_ylabel(f"Revenue ({report.currency.name})")
+        # The currency's name is an admin's text: "$$" in it must not be read as mathtext.
+        axes.set_ylabel(f"Revenue ({report.currency.name})", parse_math=False)
         axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         # Whole amounts from 0; a period without revenue still gets an axis of 0 and 1.

@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -113,3 +114,10 @@ def test_importing_the_chart_module_does_not_load_matplotlib() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("name", ["$$", "$x^$", "$\\foo$", "US$ ($)"])
+def test_a_currency_name_with_dollar_signs_is_drawn_as_text(name: str) -> None:
+    found = report(Period.WEEK, 3)
+    data = report_chart.render(replace(found, currency=Currency(name=name)))
+    assert png_size(data) == (1000, 500)

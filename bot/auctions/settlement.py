@@ -298,13 +298,19 @@ def mark_paid(
             )
         if step.state is not StepState.AWAITING_PAYMENT:
             raise _not_due(handle)
+    auction = uow.auctions.get(step.auction_id)
+    if now >= step.due_at:
+        # The deadline decides, not whether its reminder has run yet.
+        raise SettlementError(
+            f"The payment deadline for {auction.handle} passed at {when(step.due_at)}: the "
+            "sale defaults, and the handle goes to the next bidder if there is one."
+        )
     if not uow.settlements.decide(
         step.id, expected=StepState.AWAITING_PAYMENT, state=StepState.PAID, at=now, by=actor.user_id
     ):
         raise SettlementError(
             "That payment is no longer due: it was just recorded, or its deadline passed."
         )
-    auction = uow.auctions.get(step.auction_id)
     uow.settlements.finish(auction.id, SettlementStatus.PAID, now)
     uow.sales.record(
         Sale(

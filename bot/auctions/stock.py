@@ -17,6 +17,7 @@ from typing import Literal
 from bot.auctions.common import audit, reason
 from bot.auctions.listing import brand_refusal, cancel_relist, open_refusal, sold_refusal
 from bot.auctions.server_settings import SettingsBook
+from bot.auctions.settlement import due_refusal
 from bot.clock import Clock
 from bot.domain.access import Actor
 from bot.domain.auction import Terms
@@ -190,6 +191,8 @@ class Stock:
                     verdict[c.number] = sold_refusal(handle, sale, settings.currency)
                 elif uow.auctions.find_open(guild_id, handle.key) is not None:
                     verdict[c.number] = open_refusal(handle)
+                elif (settling := due_refusal(uow, guild_id, handle.key, str(handle))) is not None:
+                    verdict[c.number] = settling
                 else:
                     accepted.append(c)
             items = [c.item for c in accepted if c.item is not None]

@@ -22,7 +22,8 @@ from datetime import datetime
 from bot.domain.report import DAY, Report
 
 # A cell a spreadsheet would run as a formula gets a leading apostrophe. Handles are the only
-# text here and their rules allow no such start today; a server's own rules may change.
+# text here besides the currency's name (any text an admin sets); their rules allow no such
+# start today, and a server's own rules may change.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -45,7 +46,7 @@ def summary_rows(report: Report) -> list[tuple[str, str | int]]:
         ("period", report.period.value),
         ("since", _time(report.since)),
         ("until", _time(report.until)),
-        ("currency", report.currency.name),
+        ("currency", _text(report.currency.name)),
         ("closed", report.closed),
         ("sold", report.sold),
         ("sell_through", "" if rate is None else f"{rate:.4f}"),

@@ -30,15 +30,18 @@ def _clip(text: str) -> str:
 
 
 def report_embed(report: Report) -> discord.Embed:
+    # The start as its UTC date in words: a Discord timestamp would show midnight UTC as the
+    # day before to every reader west of UTC.
+    start = report.since
     since = (
-        "since the first auction"
-        if report.since is None
-        else f"since {discord.utils.format_dt(report.since, 'D')}"
+        "the server's first close or sale"
+        if start is None
+        else f"midnight UTC on {start.day} {start:%B %Y}"
     )
     embed = discord.Embed(
         title=f"Revenue report: {report.period.label}",
         description=(
-            f"From midnight UTC {since} until now. Amounts are in {report.currency.name}, "
+            f"From {since} until now. Amounts are in {report.currency.name}, "
             "this server's currency now."
         ),
     )

@@ -275,3 +275,11 @@ def test_the_csv_has_its_four_sections_and_no_cell_reads_as_a_formula() -> None:
     )
     assert "top_sales,1,'-X,10,10," in "\n".join(lines)
     assert "summary,currency,gems" in lines
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(1)", "+gems", "-gems", "@gems"])
+def test_a_currency_name_is_never_a_formula_in_the_csv(name: str) -> None:
+    report = build_report(1, Period.WEEK, NOW, rows(), Currency(name=name))
+    lines = report_csv(report).decode("utf-8-sig").splitlines()
+    [line] = [line for line in lines if line.startswith("summary,currency,")]
+    assert line == f"summary,currency,'{name}"

@@ -21,6 +21,9 @@ _STEP = (
     " decided_at, decided_by"
 )
 _OPEN = "state IN ('awaiting_payment', 'offered')"
+# A step id comes from a button's custom id, which a client can forge with up to 20 digits:
+# SQLite integers are signed 64-bit, so a larger id names no row (and would overflow).
+MAX_ROW_ID = 2**63 - 1
 
 
 def _step(r: Any) -> SettlementStep:
@@ -108,10 +111,12 @@ class SqlSettlements:
         )  # fmt: skip
 
     def get_step(self, step_id: int) -> SettlementStep:
-        row = self._conn.execute(
-            f"SELECT {_STEP} FROM settlement_steps WHERE id = ?{self._dialect.lock_for_update}",
-            (step_id,),
-        ).fetchone()
+        row = None
+        if 0 < step_id <= MAX_ROW_ID:
+            row = self._conn.execute(
+                f"SELECT {_STEP} FROM settlement_steps WHERE id = ?{self._dialect.lock_for_update}",
+                (step_id,),
+            ).fetchone()
         if row is None:
             raise AuctionNotFound("That settlement step no longer exists.")
         return _step(row)
