@@ -499,6 +499,11 @@ class LedgerRepository(Protocol):
 
     def balance(self, guild_id: int, member_id: int) -> Balance: ...
 
+    def issued(self, guild_id: int) -> int:
+        """The server's credits in all (granted less revoked), locked where several
+        processes write, so grants take turns checking it."""
+        ...
+
     def holds_on(self, guild_id: int, auction_id: int) -> dict[int, int]:
         """Member -> credits held on the auction, for each member holding some."""
         ...

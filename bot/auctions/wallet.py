@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 RECENT_SHOWN = 5
 HISTORY_PAGE = 10
+# Every balance is a signed 64-bit integer in both stores, and the source's is the sum of
+# all the others: past this, SQLite would store it as an inexact float, PostgreSQL refuse it.
+MOST_ISSUED = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +184,12 @@ class Wallets:
                 raise InvalidAmount(
                     f"That would give the member more than {currency.format(currency.max_amount)}"
                     f", the most anyone may hold here (they have {currency.format(before.total)})."
+                )
+            if movement is Movement.GRANT and uow.ledger.issued(guild_id) + amount > MOST_ISSUED:
+                raise InvalidAmount(
+                    "The server's credits in all would exceed "
+                    f"{currency.format(MOST_ISSUED)}, the most the bot can count: "
+                    "debit some first, or credit less."
                 )
             entry_id = uow.ledger.post(
                 guild_id,

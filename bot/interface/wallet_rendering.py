@@ -14,6 +14,12 @@ from bot.interface.stock_rendering import stamp
 
 COLOUR = discord.Colour.gold()
 HOLDS_SHOWN = 10
+# Discord refuses an embed whose field value is over 1,024 characters or whose description
+# is over 4,096 (6,000 in all). Reasons may be 300 characters, and escaping can double them.
+FIELD_LIMIT = 1024
+DESCRIPTION_LIMIT = 4096
+# Reasons are shortened to the first of these lengths at which every line fits.
+REASON_LENGTHS = (300, 100, 40, 0)
 
 
 def _auctions(count: int) -> str:
@@ -26,7 +32,11 @@ def _on(entry: Entry) -> str:
     return f" auction #{entry.auction_id}" if entry.auction_id is not None else ""
 
 
-def entry_line(entry: Entry, currency: Currency) -> str:
+def _shortened(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: max(length - 1, 0)].rstrip() + "…"
+
+
+def entry_line(entry: Entry, currency: Currency, reason_length: int = REASON_LENGTHS[0]) -> str:
     """One movement, as the member whose credits moved sees it."""
     amount = currency.format(entry.amount)
     match entry.movement:
@@ -40,7 +50,30 @@ def entry_line(entry: Entry, currency: Currency) -> str:
             what = f"{amount} released from{_on(entry)}"
         case Movement.CAPTURE:
             what = f"**{amount}** paid for{_on(entry)}"
-    return f"{stamp(entry.at, 'd')} · {what} ({safe(entry.reason)})"
+    why = f" ({safe(_shortened(entry.reason, reason_length))})" if reason_length else ""
+    return f"{stamp(entry.at, 'd')} · {what}{why}"
+
+
+def _entry_lines(entries: list[Entry], currency: Currency, limit: int) -> str:
+    """The entries, one a line, their reasons shortened as much as it takes to fit ``limit``
+    (and, should even that not do, the lines that fit)."""
+    for length in REASON_LENGTHS:
+        text = "\n".join(entry_line(e, currency, length) for e in entries)
+        if len(text) <= limit:
+            return text
+    return _fit([entry_line(e, currency, 0) for e in entries], limit)
+
+
+def _fit(lines: list[str], limit: int, at_most: int | None = None) -> str:
+    """As many whole lines as fit in ``limit`` (at most ``at_most``), then how many were
+    left out."""
+    shown = lines if at_most is None else lines[:at_most]
+    while True:
+        left = len(lines) - len(shown)
+        text = "\n".join(shown + ([f"and {left} more"] if left else []))
+        if len(text) <= limit or not shown:
+            return text
+        shown = shown[:-1]
 
 
 def wallet_embed(view: WalletView) -> discord.Embed:
@@ -67,15 +100,14 @@ def wallet_embed(view: WalletView) -> discord.Embed:
         shown = [
             f"{safe_handle(h.handle) if h.handle else f'auction #{h.auction_id}'}"
             f" · {currency.format(h.amount)}"
-            for h in balance.holds[:HOLDS_SHOWN]
+            for h in balance.holds
         ]
-        if len(balance.holds) > HOLDS_SHOWN:
-            shown.append(f"and {len(balance.holds) - HOLDS_SHOWN} more")
-        embed.add_field(name="Held for your leading bids", value="\n".join(shown), inline=False)
+        value = _fit(shown, FIELD_LIMIT, HOLDS_SHOWN)
+        embed.add_field(name="Held for your leading bids", value=value, inline=False)
     if view.recent:
         embed.add_field(
             name="Latest movements",
-            value="\n".join(entry_line(e, currency) for e in view.recent),
+            value=_entry_lines(view.recent, currency, FIELD_LIMIT),
             inline=False,
         )
         if view.entries > len(view.recent):
@@ -88,7 +120,7 @@ def history_embed(page: HistoryPage) -> discord.Embed:
     if not page.entries:
         embed.description = "No movements yet."
         return embed
-    embed.description = "\n".join(entry_line(e, page.currency) for e in page.entries)
+    embed.description = _entry_lines(page.entries, page.currency, DESCRIPTION_LIMIT)
     embed.set_footer(text=f"Page {page.page + 1} of {page.pages} · {page.total:,} movement(s)")
     return embed
 

@@ -61,3 +61,25 @@ def test_history_pages_and_change_replies() -> None:
         change_text(change)
         == "Debited 10 gems from <@5>: they now have 90 gems available, 5 gems held."
     )
+
+
+def test_long_reasons_and_handles_stay_within_discords_embed_limits() -> None:
+    # Reasons may be 300 characters, and escaping can double them: Discord refuses an
+    # embed with a field over 1,024 characters, a description over 4,096 or 6,000 in all,
+    # and the member would get no wallet at all.
+    worst = "*_" * 150
+    long = [entry(Movement.GRANT, 10**12, worst) for _ in range(5)]
+    holds = tuple(Hold(i, 10**12, "_" * 64) for i in range(12))
+    view = WalletView(5, Balance(10**12, holds), long, 40, GEMS, MoneyMode.WALLET)
+    shown = wallet_embed(view)
+    assert all(len(f.value or "") <= 1024 for f in shown.fields)
+    assert len(shown) <= 6000
+    fields = {f.name: f.value or "" for f in shown.fields}
+    assert fields["Latest movements"].count("credited") >= 1
+    assert "more" in fields["Held for your leading bids"]
+    page = HistoryPage(5, [entry(Movement.GRANT, 10**12, worst) for _ in range(10)], 40, 0, 4, GEMS)
+    history = history_embed(page)
+    assert len(history.description or "") <= 4096
+    assert len(history) <= 6000
+    # Every movement of the page is still listed, its reason shortened.
+    assert (history.description or "").count("credited") == 10

@@ -30,6 +30,7 @@ from bot.domain.errors import (
     NotPermitted,
 )
 from bot.domain.ledger import REVENUE, SOURCE, Account, AccountKind, Movement, NotEnoughCredits
+from bot.domain.money import Currency
 from bot.domain.payments import MoneyMode, PaymentRules
 from bot.unit_of_work import Store
 from tests.conftest import ALICE, BOB, CAROL, GUILD, MOD, SETTINGS, make_service
@@ -535,3 +536,20 @@ async def test_a_winner_holding_less_than_the_price_does_not_stop_the_close(
     assert closed.outcome is Outcome.SOLD
     assert "holds 0, below the price 300" in caplog.text
     assert await db.read(lambda uow: uow.ledger.all_entries(GUILD)) == []
+
+
+async def test_credits_in_all_stay_within_what_the_stores_can_count(
+    db: Store, clock: ManualClock, reminders: RecordingTimer
+) -> None:
+    # A server may allow amounts up to 2**62; two members at that each would take the
+    # server's credits in all (the source's balance) past a 64-bit integer.
+    big = replace(WALLET, currency=Currency(name="credits", max_amount=2**62))
+    house = make_service(db, clock, reminders, big)  # type: ignore[arg-type]
+    await house.credit(GUILD, MOD, ALICE.user_id, 2**62, "first")
+    await house.credit(GUILD, MOD, BOB.user_id, 2**62 - 1, "second")
+    with pytest.raises(InvalidAmount, match="credits in all"):
+        await house.credit(GUILD, MOD, CAROL.user_id, 1, "one too many")
+    assert await available(db, CAROL) == 0
+    balances = await check_ledger(db)
+    assert balances[SOURCE] == 2**63 - 1
+    assert all(type(v) is int for v in balances.values())

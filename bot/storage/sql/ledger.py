@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.domain.ledger import (
     REVENUE,
+    SOURCE,
     Account,
     AccountKind,
     Balance,
@@ -148,6 +149,13 @@ class SqlLedger:
             available=0 if row is None else int(row[0]),
             holds=tuple(Hold(a, amount, handle or "") for a, amount, handle in holds),
         )
+
+    def issued(self, guild_id: int) -> int:
+        source = self._account(guild_id, SOURCE)
+        row = self._conn.execute(
+            f"SELECT balance FROM ledger_accounts WHERE id = ?{self._lock}", (source,)
+        ).fetchone()
+        return int(row[0])
 
     def holds_on(self, guild_id: int, auction_id: int) -> dict[int, int]:
         rows = self._conn.execute(
