@@ -124,6 +124,10 @@ class AuctionRepository(Protocol):
         """Record that the post cannot be shown any more; False if it already was."""
         ...
 
+    def open_with_live_bids_by(self, guild_id: int, bidder_id: int) -> list[int]:
+        """The server's open auctions on which the member has a bid not voided, by id."""
+        ...
+
     def bids(
         self, auction_id: int, *, newest_first: bool = False, limit: int | None = None
     ) -> list[StoredBid]: ...

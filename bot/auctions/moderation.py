@@ -14,9 +14,10 @@ from bot.auctions.listing import available_item, brand_override, list_handle, me
 from bot.auctions.read_models import PublicAuction, VoidReceipt
 from bot.auctions.restock import Restock
 from bot.auctions.server_settings import SettingsBook
+from bot.auctions.voiding import void_and_replay
 from bot.clock import Clock
 from bot.domain.access import Actor
-from bot.domain.auction import Auction, Outcome, Status, Terms, replay
+from bot.domain.auction import Auction, Outcome, Status, Terms
 from bot.domain.durations import check_bounds, format_duration, parse_duration
 from bot.domain.errors import (
     AuctionNotFound,
@@ -24,7 +25,7 @@ from bot.domain.errors import (
     InvalidInput,
     NothingToVoid,
 )
-from bot.domain.events import AuctionClosed, AuctionExtended, BidsVoided
+from bot.domain.events import AuctionClosed, AuctionExtended
 from bot.domain.handles import Handle, handle_key, normalise
 from bot.domain.inventory import ItemStatus, NewItem, StockPrices
 from bot.domain.messages import MessageKind
@@ -234,20 +235,12 @@ class Moderation:
         def transaction(uow: UnitOfWork) -> tuple[int, Auction]:
             now = self._clock.now()
             auction = open_auction(uow, guild_id, handle)
-            count = uow.auctions.void_bids(
-                auction.id, bidder_id, by=actor.user_id, reason=text, at=now, bid_id=bid_id
+            count, updated = void_and_replay(
+                uow, auction, bidder_id, actor=actor, why=text, now=now, bid_id=bid_id
             )
             if count == 0:
                 which = f"bid #{bid_id}" if bid_id is not None else "bids"
                 raise NothingToVoid(f"That member has no live {which} to void on {auction.handle}.")
-            remaining = [b.as_placed() for b in uow.auctions.bids(auction.id) if not b.voided]
-            standing = replay(auction.terms, remaining, buy_now_enabled=False)
-            standing = escrow.after_void(uow, auction, standing, actor=actor, now=now)
-            uow.auctions.update_standing(auction.id, standing)
-            updated = replace(auction, standing=standing)
-            detail = f"voided {count} bid(s) by member {bidder_id}"
-            audit_auction(uow, updated, actor, action="void", detail=detail, reason=text, now=now)
-            uow.record(BidsVoided(auction.id, count))
             return count, updated
 
         count, updated = await self._store.write(transaction)

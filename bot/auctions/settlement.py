@@ -21,6 +21,7 @@ from bot.auctions.common import reason, when
 from bot.auctions.deadlines import Deadlines, Kind
 from bot.auctions.restock import Restock
 from bot.auctions.server_settings import SettingsBook
+from bot.auctions.voiding import void_barred
 from bot.clock import Clock
 from bot.domain.access import Actor
 from bot.domain.auction import Auction
@@ -195,6 +196,10 @@ def advance_if_due(
             and count >= payments.defaults_to_bar
             and uow.settlements.bar(step.guild_id, step.member_id, now)
         )
+        if barred:  # their secret maximums must not go on bidding, and winning, for them
+            void_barred(
+                uow, step.guild_id, step.member_id, f"barred after {count} unpaid wins", now
+            )
         _notice(uow, step, auction, "defaulted", now, defaults=count, barred=barred)
         decided = replace(step, state=StepState.DEFAULTED, decided_at=now)
     else:
@@ -350,6 +355,9 @@ def answer_offer(
         )
     payments = rules(uow, step.guild_id)
     if accept:
+        # Barred since the offer was made (another sale of theirs defaulted): a barred member
+        # may not buy, as they may not bid. Declining is still theirs to do.
+        require_good_standing(uow, step.guild_id, member_id)
         due = now + payments.payment_deadline
         if not uow.settlements.accept(step.id, due_at=due):
             raise SettlementError(_answered(step, auction))

@@ -335,6 +335,50 @@ async def test_defaults_bar_a_member_from_every_bid_path_until_unbarred(
     assert (standing.defaults, standing.barred) == (0, False)
 
 
+async def test_a_member_barred_has_their_live_bids_voided_so_no_maximum_bids_for_them(
+    house: AuctionHouse, db: SqliteStore, clock: ManualClock
+) -> None:
+    for handle in ("one", "two"):
+        view = await house.start_auction(GUILD, MOD, handle, starting_bid=100, duration="1h")
+        await house.bid_on_handle(GUILD, ALICE, handle, 100)
+        clock.advance(timedelta(hours=2))
+        await house.close_if_due(view.id)
+    # Before the second default bars her, Alice leads an open auction with a secret maximum.
+    running = await house.start_auction(GUILD, MOD, "running", starting_bid=100, duration="9d")
+    await house.bid_on_handle(GUILD, BOB, "running", 100)
+    await house.bid_on_handle(GUILD, ALICE, "running", 150, maximum=5_000)
+    clock.advance(PAY)
+    assert await house.settling.sweep() == 2
+    view = await house.get_by_id(running.id)
+    assert (view.leader_id, view.price) == (BOB.user_id, 100)  # her bids no longer count
+    # Carol outbids Bob: Alice's old maximum answers nothing for her.
+    receipt = await house.bid_on_handle(GUILD, CAROL, "running", 1_000)
+    assert receipt.auction.leader_id == CAROL.user_id
+    voids = await db.on_connection(
+        lambda c: c.execute(
+            "SELECT actor_id, reason FROM audit_log WHERE action = 'void' ORDER BY id"
+        ).fetchall()
+    )
+    assert voids == [(0, "barred after 2 unpaid wins")]
+
+
+async def test_a_member_barred_after_an_offer_cannot_accept_it_but_can_decline(
+    house: AuctionHouse, db: SqliteStore, clock: ManualClock
+) -> None:
+    auction_id = await sold(house, clock, "abc")
+    clock.advance(PAY)
+    await house.settling.sweep()
+    offer = (await steps(db, auction_id))[-1]
+    assert offer.member_id == CAROL.user_id
+    await db.write(lambda uow: uow.settlements.add_default(GUILD, CAROL.user_id))
+    await db.write(lambda uow: uow.settlements.bar(GUILD, CAROL.user_id, clock.now()))
+    with pytest.raises(BidRefused, match="barred from bidding"):
+        await house.settling.answer_offer(offer.id, CAROL.user_id, accept=True)
+    declined = await house.settling.answer_offer(offer.id, CAROL.user_id, accept=False)
+    assert declined.state is StepState.DECLINED
+    assert (await steps(db, auction_id))[-1].member_id == BOB.user_id
+
+
 async def test_a_barred_member_is_offered_nothing(
     house: AuctionHouse, db: SqliteStore, clock: ManualClock
 ) -> None:

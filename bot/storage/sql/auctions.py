@@ -369,6 +369,15 @@ class SqlAuctions:
         self._cache.pop(auction_id, None)
         return cursor.rowcount == 1
 
+    def open_with_live_bids_by(self, guild_id: int, bidder_id: int) -> list[int]:
+        rows = self._conn.execute(
+            "SELECT id FROM auctions WHERE guild_id = ? AND status = 'open' AND EXISTS ("
+            " SELECT 1 FROM bids WHERE bids.auction_id = auctions.id AND bids.bidder_id = ?"
+            " AND bids.voided_at IS NULL) ORDER BY id",
+            (guild_id, bidder_id),
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def bids(
         self, auction_id: int, *, newest_first: bool = False, limit: int | None = None
     ) -> list[StoredBid]:
