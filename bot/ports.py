@@ -319,6 +319,10 @@ class SettlementRepository(Protocol):
 
     def barred(self, guild_id: int) -> set[int]: ...
 
+    def is_barred(self, guild_id: int, member_id: int) -> bool:
+        """Whether the member is barred from bidding on the server (asked by every bid)."""
+        ...
+
     def add_default(self, guild_id: int, member_id: int) -> int:
         """Count one more default; the member's count now."""
         ...

@@ -141,6 +141,8 @@ def open_settlement(
 
 def require_good_standing(uow: UnitOfWork, guild_id: int, member_id: int) -> None:
     """Refuse a bid by a member barred on the server (every bid path calls this)."""
+    if not uow.settlements.is_barred(guild_id, member_id):
+        return
     standing = uow.settlements.standing(guild_id, member_id)
     if standing.barred:
         wins = "win" if standing.defaults == 1 else "wins"

@@ -41,3 +41,9 @@ class SqlRepositories:
         self.settlements = SqlSettlements(conn, dialect)
         self.report = SqlReport(conn, dialect)
         self.ledger = SqlLedger(conn, dialect)
+
+    def forget_cached(self) -> None:
+        """After a rollback that undid changes, or changes made around the repositories:
+        no cached copy of an uncommitted or outdated state survives."""
+        self.auctions.forget_cached()
+        self.settlements.forget_cached()

@@ -45,6 +45,29 @@ class SqlSettlements:
     def __init__(self, conn: Connection, dialect: Dialect) -> None:
         self._conn = conn
         self._dialect = dialect
+        # Every bid asks whether its member is barred, and bars are rare: where one process
+        # writes (the auctions' cache is allowed), the barred members are read once and kept
+        # until a bar changes or a rollback undoes changes (``forget_cached``).
+        self._caching = dialect.caches_auctions
+        self._bars: set[tuple[int, int]] | None = None
+
+    def forget_cached(self) -> None:
+        self._bars = None
+
+    def is_barred(self, guild_id: int, member_id: int) -> bool:
+        if not self._caching:
+            row = self._conn.execute(
+                "SELECT 1 FROM member_standing WHERE guild_id = ? AND member_id = ?"
+                " AND barred_at IS NOT NULL",
+                (guild_id, member_id),
+            ).fetchone()
+            return row is not None
+        if self._bars is None:
+            rows = self._conn.execute(
+                "SELECT guild_id, member_id FROM member_standing WHERE barred_at IS NOT NULL"
+            ).fetchall()
+            self._bars = {(g, m) for g, m in rows}
+        return (guild_id, member_id) in self._bars
 
     # -- settlements
     def open(self, auction_id: int, guild_id: int) -> bool:
@@ -203,6 +226,7 @@ class SqlSettlements:
             " WHERE guild_id = ? AND member_id = ? AND barred_at IS NULL",
             (to_us(at), guild_id, member_id),
         )
+        self._bars = None
         return cursor.rowcount == 1
 
     def unbar(self, guild_id: int, member_id: int) -> bool:
@@ -212,4 +236,5 @@ class SqlSettlements:
             " WHERE guild_id = ? AND member_id = ? AND barred_at IS NOT NULL",
             (guild_id, member_id),
         )
+        self._bars = None
         return cursor.rowcount == 1

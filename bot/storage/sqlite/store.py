@@ -153,7 +153,7 @@ class SqliteStore:
             return await self._run(self._conn, fn)
         finally:
             # ``fn`` may have changed rows behind the repositories' backs.
-            self._repositories.auctions.forget_cached()
+            self._repositories.forget_cached()
 
     async def write(self, transaction: Transaction[T]) -> T:
         """Run ``transaction`` in a transaction; return its result once committed, or raise
@@ -264,7 +264,7 @@ def _commit_batch(
         else:
             conn.execute("COMMIT")
     except BaseException:
-        repos.auctions.forget_cached()  # the whole batch is undone
+        repos.forget_cached()  # the whole batch is undone
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
@@ -297,7 +297,7 @@ def _run_one(
             # the batch's other writes are undone too, so all fail with it.
             raise
         if conn.total_changes != changes:  # what it changed is undone below
-            repos.auctions.forget_cached()
+            repos.forget_cached()
         # A refusal was this interaction's answer: keep the key, so that a copy of the
         # interaction elsewhere is not applied later against a changed state. Anything else
         # (a bug, a storage error) gives the key back with the rest of the write.
