@@ -20,8 +20,8 @@ from bot.auctions.queries import Queries
 from bot.auctions.report import Reports
 from bot.auctions.restock import Restock
 from bot.auctions.server_settings import ServerSettingsAdmin, SettingsBook
-from bot.auctions.settlement import Settling, StepTimer, SweepOnlySteps
-from bot.auctions.starts import Starter, StartTimer, SweepOnly
+from bot.auctions.settlement import Settling, StepTimer
+from bot.auctions.starts import Starter, StartTimer
 from bot.auctions.stock import Stock
 from bot.auctions.wallet import Wallets
 from bot.clock import Clock
@@ -72,8 +72,8 @@ def build_core(
     server's cached settings are trusted (they cannot tell this process of their changes)."""
     book = SettingsBook(store, defaults, keep_for=settings_keep_for)
     closing = Closing(store, clock, timer, Restock(defaults))
-    starter = Starter(store, clock, book, timer, start_timer or SweepOnly())
-    settling = Settling(store, clock, book, timer, step_timer or SweepOnlySteps())
+    starter = Starter(store, clock, book, timer, start_timer)
+    settling = Settling(store, clock, book, timer, step_timer)
     house = AuctionHouse(
         moderation=Moderation(store, clock, book, zipf),
         bidding=Bidding(store, clock, book),

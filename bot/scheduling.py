@@ -48,18 +48,7 @@ class CloseScheduler:
         return self._scheduler
 
     def remind_close(self, auction_id: int, at: datetime, job: CloseJob) -> None:
-        self._running.add_job(
-            job,
-            trigger="date",
-            run_date=at,
-            args=[auction_id],
-            id=job_id(auction_id),
-            replace_existing=True,
-            # A close must run late rather than never (the default grace is 1 s).
-            misfire_grace_time=None,
-            coalesce=True,
-            max_instances=1,
-        )
+        self._remind_once(job_id(auction_id), at, job, auction_id)
 
     def repeat(self, name: str, every: timedelta, job: Callable[[], Awaitable[object]]) -> None:
         self._running.add_job(
@@ -77,48 +66,45 @@ class CloseScheduler:
         self, start_id: int, at: datetime, job: Callable[[int], Awaitable[object]]
     ) -> None:
         """Implements ``StartTimer``: a scheduled start (a drop's slot, a relist) at ``at``."""
-        self._running.add_job(
-            job,
-            trigger="date",
-            run_date=at,
-            args=[start_id],
-            id=f"scheduled-start:{start_id}",
-            replace_existing=True,
-            misfire_grace_time=None,
-            coalesce=True,
-            max_instances=1,
-        )
+        self._remind_once(f"scheduled-start:{start_id}", at, job, start_id)
 
     def forget_start(self, start_id: int) -> None:
-        scheduler = self._running
-        if scheduler.get_job(f"scheduled-start:{start_id}") is not None:
-            scheduler.remove_job(f"scheduled-start:{start_id}")
+        self._remove(f"scheduled-start:{start_id}")
 
     def remind_step(
         self, step_id: int, at: datetime, job: Callable[[int], Awaitable[object]]
     ) -> None:
         """Implements ``StepTimer``: a pledge settlement's deadline at ``at``."""
+        self._remind_once(f"settlement-step:{step_id}", at, job, step_id)
+
+    def forget_step(self, step_id: int) -> None:
+        self._remove(f"settlement-step:{step_id}")
+
+    def _remind_once(
+        self, name: str, at: datetime, job: Callable[[int], Awaitable[object]], key: int
+    ) -> None:
+        """A date job run once at ``at``, replacing any job of the same name. It must run late
+        rather than never (APScheduler's default grace is 1 s): the database decides, so a
+        late reminder is still right."""
         self._running.add_job(
             job,
             trigger="date",
             run_date=at,
-            args=[step_id],
-            id=f"settlement-step:{step_id}",
+            args=[key],
+            id=name,
             replace_existing=True,
             misfire_grace_time=None,
             coalesce=True,
             max_instances=1,
         )
 
-    def forget_step(self, step_id: int) -> None:
+    def _remove(self, name: str) -> None:
         scheduler = self._running
-        if scheduler.get_job(f"settlement-step:{step_id}") is not None:
-            scheduler.remove_job(f"settlement-step:{step_id}")
+        if scheduler.get_job(name) is not None:
+            scheduler.remove_job(name)
 
     def forget(self, auction_id: int) -> None:
-        scheduler = self._running
-        if scheduler.get_job(job_id(auction_id)) is not None:
-            scheduler.remove_job(job_id(auction_id))
+        self._remove(job_id(auction_id))
 
     def next_run(self, auction_id: int) -> datetime | None:
         job = self._running.get_job(job_id(auction_id))

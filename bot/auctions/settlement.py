@@ -63,16 +63,6 @@ class StepTimer(Protocol):
     def forget_step(self, step_id: int) -> None: ...
 
 
-class SweepOnlySteps:
-    """No timer jobs: the sweep alone decides what is due (at most ``SWEEP_EVERY`` late)."""
-
-    def remind_step(self, step_id: int, at: datetime, job: StepJob) -> None:
-        pass
-
-    def forget_step(self, step_id: int) -> None:
-        pass
-
-
 def _unix(moment: datetime) -> int:
     return int(moment.timestamp())
 
@@ -436,7 +426,7 @@ class Settling:
         clock: Clock,
         settings: SettingsBook,
         timer: CloseTimer,
-        step_timer: StepTimer,
+        step_timer: StepTimer | None,
         *,
         horizon: timedelta = HORIZON,
     ) -> None:
@@ -444,14 +434,13 @@ class Settling:
         self._clock = clock
         self._settings = settings
         self._restock = Restock(settings.defaults)
-        # Without timer jobs (SweepOnlySteps) the sweep decides everything due.
-        timed = not isinstance(step_timer, SweepOnlySteps)
+        # Without a step timer the sweep alone decides what is due (at most SWEEP_EVERY late).
         self._deadlines = Deadlines(
             Kind("settlement step", self._due_by, self._decided),
             clock=clock,
             sweeper=timer,
-            remind=step_timer.remind_step if timed else None,
-            forget=step_timer.forget_step if timed else None,
+            remind=step_timer.remind_step if step_timer else None,
+            forget=step_timer.forget_step if step_timer else None,
             horizon=horizon,
             sweep_every=SWEEP_EVERY,
             late=LATE,

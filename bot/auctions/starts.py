@@ -46,16 +46,6 @@ class StartTimer(Protocol):
     def forget_start(self, start_id: int) -> None: ...
 
 
-class SweepOnly:
-    """No timer jobs: the sweep alone starts what is due (at most ``SWEEP_EVERY`` late)."""
-
-    def remind_start(self, start_id: int, at: datetime, job: StartJob) -> None:
-        pass
-
-    def forget_start(self, start_id: int) -> None:
-        pass
-
-
 @dataclass(frozen=True, slots=True)
 class StartResult:
     start_id: int
@@ -148,21 +138,20 @@ class Starter:
         clock: Clock,
         settings: SettingsBook,
         timer: CloseTimer,
-        start_timer: StartTimer,
+        start_timer: StartTimer | None,
         *,
         horizon: timedelta = HORIZON,
     ) -> None:
         self._store = store
         self._clock = clock
         self._settings = settings
-        # Without timer jobs (SweepOnly) the sweep starts everything due, reminded or not.
-        timed = not isinstance(start_timer, SweepOnly)
+        # Without a start timer the sweep alone starts what is due (at most SWEEP_EVERY late).
         self._deadlines = Deadlines(
             Kind("scheduled start", self._starting_by, self._started),
             clock=clock,
             sweeper=timer,
-            remind=start_timer.remind_start if timed else None,
-            forget=start_timer.forget_start if timed else None,
+            remind=start_timer.remind_start if start_timer else None,
+            forget=start_timer.forget_start if start_timer else None,
             horizon=horizon,
             sweep_every=SWEEP_EVERY,
             late=LATE,
