@@ -14,7 +14,7 @@ from bot.domain.money import Currency, IncrementRule
 from bot.domain.payments import MoneyMode
 from bot.domain.records import StoredBid
 from bot.storage.sql.codec import from_us, opt_from_us, span_us, to_us
-from bot.storage.sql.connection import Connection, Dialect, new_row_id
+from bot.storage.sql.connection import MAX_ROW_ID, Connection, Dialect, new_row_id
 
 _COLUMNS = """
     id, guild_id, handle_key, handle_display, platform, status, outcome, starting_bid,
@@ -24,8 +24,6 @@ _COLUMNS = """
     currency_name, currency_max, post_lost_at, revision, relist_number, relisted_from, listed_for_us,
     money
 """
-# SQLite integers are signed 64-bit: a larger id cannot name a row (and would overflow).
-MAX_ROW_ID = 2**63 - 1
 # Auctions kept decoded between transactions (a hot auction is read by every bid).
 CACHED_AUCTIONS = 4096
 

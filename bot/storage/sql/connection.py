@@ -59,6 +59,11 @@ class Dialect(Protocol):
         ...
 
 
+# Row ids are signed 64-bit integers in both stores: a larger id (a forged button, a typed
+# number) names no row, and binding it would overflow.
+MAX_ROW_ID = 2**63 - 1
+
+
 def new_row_id(dialect: Dialect, cursor: Cursor) -> int:
     """The id of the row a plain INSERT made (it makes its row or raises)."""
     row_id = dialect.inserted_id(cursor)

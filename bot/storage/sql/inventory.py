@@ -9,7 +9,7 @@ from bot.domain.errors import AuctionNotFound, HandleUnavailable
 from bot.domain.handles import Handle
 from bot.domain.inventory import InventoryItem, ItemStatus, NewItem, StockPrices
 from bot.storage.sql.codec import from_us, to_us
-from bot.storage.sql.connection import Connection, Dialect
+from bot.storage.sql.connection import MAX_ROW_ID, Connection, Dialect
 
 _COLUMNS = (
     "id, guild_id, handle_key, handle_display, starting_bid, reserve, buy_now, tags, note,"
@@ -20,7 +20,6 @@ _ORDER = {
     "length": "length(handle_key), score DESC, handle_key",
     "name": "handle_key",
 }
-MAX_ROW_ID = 2**63 - 1
 _INSERT = (
     "INSERT INTO inventory (guild_id, handle_key, handle_display, starting_bid, reserve,"
     " buy_now, tags, note, score, added_by, added_at, updated_at)"

@@ -8,7 +8,7 @@ from typing import Any
 from bot.domain.errors import AuctionNotFound
 from bot.domain.inventory import Drop, ScheduledStart
 from bot.storage.sql.codec import from_us, opt_from_us, span_us, to_us
-from bot.storage.sql.connection import Connection, Dialect, new_row_id
+from bot.storage.sql.connection import MAX_ROW_ID, Connection, Dialect, new_row_id
 
 _DROP = (
     "id, guild_id, created_by, created_at, first_start, interval_us, duration_us, channel_id,"
@@ -19,7 +19,6 @@ _START = (
     " opened_by, relist_number, relisted_from, started_at, auction_id, cancelled_at"
 )
 _PENDING = "started_at IS NULL AND cancelled_at IS NULL"
-MAX_ROW_ID = 2**63 - 1
 
 
 def _drop(r: Any) -> Drop:

@@ -14,16 +14,13 @@ from bot.domain.settlement import (
     StepState,
 )
 from bot.storage.sql.codec import from_us, opt_from_us, to_us
-from bot.storage.sql.connection import Connection, Dialect, new_row_id
+from bot.storage.sql.connection import MAX_ROW_ID, Connection, Dialect, new_row_id
 
 _STEP = (
     "id, auction_id, guild_id, round, member_id, price, offered_at, due_at, state,"
     " decided_at, decided_by"
 )
 _OPEN = "state IN ('awaiting_payment', 'offered')"
-# A step id comes from a button's custom id, which a client can forge with up to 20 digits:
-# SQLite integers are signed 64-bit, so a larger id names no row (and would overflow).
-MAX_ROW_ID = 2**63 - 1
 
 
 def _step(r: Any) -> SettlementStep:
